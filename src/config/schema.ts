@@ -1,0 +1,246 @@
+/** The table of every scrapydd.conf key per section: type, default, description, origin. */
+import os from 'node:os';
+import { parseTimezone } from './values.js';
+
+export type SectionName = 'server' | 'agent';
+
+export type KeyType = 'string' | 'int' | 'bool' | 'port' | 'enum' | 'duration-seconds' | 'size-bytes' | 'list';
+
+export interface KeySpec {
+  readonly type: KeyType;
+  /** Default in config-file syntax; undefined means unset (optional, or derived in load.ts). */
+  readonly default: string | undefined;
+  readonly description: string;
+  /** `seed`: documented by the original scrapydd; `new`: added by this implementation. */
+  readonly origin: 'seed' | 'new';
+  /** enum: the allowed values. */
+  readonly values?: readonly string[];
+  /** int: the smallest allowed value. */
+  readonly min?: number;
+  /** duration-seconds: whether 0 is allowed (otherwise it must be > 0). */
+  readonly allowZero?: boolean;
+  /** string: a filesystem path, `~/` expanded and resolved against the working directory. */
+  readonly path?: boolean;
+  /** string: extra check; returns the normalized value or throws InvalidValue. */
+  readonly validate?: (value: string) => string;
+}
+
+export const RUNNER_TYPES = ['venv', 'docker'] as const;
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+
+const runnerType: KeySpec = {
+  type: 'enum',
+  values: RUNNER_TYPES,
+  default: 'venv',
+  origin: 'seed',
+  description: 'How spiders run: venv (a virtualenv per package) or docker (a container).',
+};
+const runnerPython: KeySpec = {
+  type: 'string',
+  default: '/usr/bin/python3',
+  origin: 'new',
+  description: 'Python interpreter the venv runner builds virtualenvs from (--system-site-packages).',
+};
+const runnerDockerImage: KeySpec = {
+  type: 'string',
+  default: 'kevenli/scrpaydd', // sic: the original documentation's spelling
+  origin: 'seed',
+  description: 'Container image for the docker runner; never pulled at run time.',
+};
+const logFormat: KeySpec = {
+  type: 'enum',
+  values: LOG_FORMATS,
+  default: 'auto',
+  origin: 'new',
+  description: 'Log output: json, pretty, or auto (pretty when stderr is a terminal, else json).',
+};
+const debug: KeySpec = {
+  type: 'bool',
+  default: 'false',
+  origin: 'seed',
+  description: 'Debug mode: log level DEBUG.',
+};
+
+export const SERVER_KEYS: Readonly<Record<string, KeySpec>> = {
+  bind_address: { type: 'string', default: '0.0.0.0', origin: 'seed', description: 'Address the server listens on.' },
+  bind_port: { type: 'port', default: '6800', origin: 'seed', description: 'Port for gRPC, REST, the scrapyd API and the web UI.' },
+  client_validation: {
+    type: 'bool',
+    default: 'false',
+    origin: 'seed',
+    description: 'On the HTTPS port, require and verify client certificates.',
+  },
+  database_url: {
+    type: 'string',
+    default: 'sqlite:///database.db',
+    origin: 'seed',
+    description: 'Database: sqlite:///relative.db, sqlite:////abs.db, sqlite:///:memory:, postgresql://...',
+  },
+  debug,
+  enable_authentication: {
+    type: 'bool',
+    default: 'true',
+    origin: 'seed',
+    description: 'Require users to log in; agents to authenticate.',
+  },
+  https_port: {
+    type: 'port',
+    default: undefined,
+    origin: 'seed',
+    description: 'Also listen with TLS on this port (keys/<server_name>.crt and .key); unset = no TLS.',
+  },
+  runner_type: runnerType,
+  runner_docker_image: runnerDockerImage,
+  server_name: {
+    type: 'string',
+    default: 'localhost',
+    origin: 'seed',
+    description: "Server's host name; names the TLS certificate files keys/<server_name>.crt|.key.",
+  },
+  data_dir: {
+    type: 'string',
+    default: 'data',
+    path: true,
+    origin: 'new',
+    description: 'Directory for blobs (eggs, logs, items); relative to the working directory.',
+  },
+  runner_python: runnerPython,
+  max_upload_size: {
+    type: 'size-bytes',
+    default: '100MiB',
+    origin: 'new',
+    description: 'Largest accepted upload (egg): bytes, or with a unit such as 10MB or 512KiB.',
+  },
+  spider_list_timeout: {
+    type: 'duration-seconds',
+    default: '60',
+    origin: 'new',
+    description: 'Time limit for listing the spiders of an uploaded package.',
+  },
+  node_name: {
+    type: 'string',
+    default: os.hostname(),
+    origin: 'new',
+    description: "This server's name, reported as node_name by the scrapyd API (default: the host name).",
+  },
+  log_format: logFormat,
+  timezone: {
+    type: 'string',
+    default: 'UTC',
+    validate: parseTimezone,
+    origin: 'new',
+    description: 'Default IANA time zone for cron triggers.',
+  },
+  heartbeat_interval: {
+    type: 'duration-seconds',
+    default: '3',
+    origin: 'new',
+    description: 'How often agents send heartbeats on their session stream.',
+  },
+  node_timeout: {
+    type: 'duration-seconds',
+    default: '15',
+    origin: 'new',
+    description: 'An agent silent this long is offline and its running jobs are LOST.',
+  },
+  node_key_ttl: {
+    type: 'duration-seconds',
+    default: '600',
+    origin: 'new',
+    description: 'Lifetime of a node registration key (single use).',
+  },
+  cancel_grace: {
+    type: 'duration-seconds',
+    default: '30',
+    allowZero: true,
+    origin: 'new',
+    description: 'Time between SIGINT and SIGKILL when a job is cancelled or times out.',
+  },
+  misfire_grace: {
+    type: 'duration-seconds',
+    default: '60',
+    allowZero: true,
+    origin: 'new',
+    description: 'A cron trigger fire missed by at most this long still runs.',
+  },
+};
+
+export const AGENT_KEYS: Readonly<Record<string, KeySpec>> = {
+  debug,
+  server: {
+    type: 'list',
+    default: 'localhost',
+    origin: 'seed',
+    description: 'Server host to connect to; a comma-separated list of host[:port] for several servers.',
+  },
+  server_port: {
+    type: 'port',
+    default: '6800',
+    origin: 'seed',
+    description: 'Server port, for server entries without a port.',
+  },
+  slots: { type: 'int', default: '1', min: 1, origin: 'seed', description: 'How many jobs the agent runs at once.' },
+  request_timeout: {
+    type: 'duration-seconds',
+    default: '60',
+    origin: 'seed',
+    description: 'Time limit for requests to the server.',
+  },
+  tags: {
+    type: 'list',
+    default: '',
+    origin: 'new',
+    description: 'Comma-separated tags; a spider with a tag runs only on agents that have it.',
+  },
+  runner_type: runnerType,
+  runner_python: runnerPython,
+  runner_docker_image: runnerDockerImage,
+  data_dir: {
+    type: 'string',
+    default: 'agent-data',
+    path: true,
+    origin: 'new',
+    description: 'Directory for virtualenvs, eggs and job files; relative to the working directory.',
+  },
+  ca_file: {
+    type: 'string',
+    default: undefined,
+    path: true,
+    origin: 'new',
+    description: 'CA certificate (PEM) to verify the server with; unset = system CAs.',
+  },
+  cert_file: {
+    type: 'string',
+    default: undefined,
+    path: true,
+    origin: 'new',
+    description: 'Client certificate (PEM) for mTLS.',
+  },
+  key_file: {
+    type: 'string',
+    default: undefined,
+    path: true,
+    origin: 'new',
+    description: 'Private key (PEM) of the client certificate.',
+  },
+  node_file: {
+    type: 'string',
+    default: undefined, // derived: <data_dir>/node.json
+    path: true,
+    origin: 'new',
+    description: 'Where a permanent node keeps its id and credentials (default <data_dir>/node.json).',
+  },
+  log_format: logFormat,
+};
+
+export const SCHEMA: Readonly<Record<SectionName, Readonly<Record<string, KeySpec>>>> = {
+  server: SERVER_KEYS,
+  agent: AGENT_KEYS,
+};
+
+export const SECTIONS: readonly SectionName[] = ['server', 'agent'];
+
+/** The environment variable that overrides `key` in every section that has it. */
+export function envVarName(key: string): string {
+  return `SCRAPYDD_${key.toUpperCase()}`;
+}

@@ -114,6 +114,9 @@ const IPV6 = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
 /** One `host`, `host:port`, `[v6addr]`, `[v6addr]:port` or bare `v6addr`. */
 export function parseHostPort(item: string, defaultPort: number): HostPort {
   const bad = (): InvalidValue => new InvalidValue(`${quote(item)} is not host[:port]`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(item)) {
+    throw new InvalidValue(`${quote(item)} is not host[:port] (leave out the scheme)`);
+  }
   let host: string;
   let portText: string | undefined;
   const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(item);

@@ -1,0 +1,52 @@
+/** `scrapydd adduser` and `scrapydd passwd`: accounts made on the server machine. */
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { createUser, resetPassword } from '../domain/users/user-service.js';
+import { openAppContext } from '../server/app-context.js';
+import { createLogger } from '../server/logging.js';
+import { readSecret } from './read-secret.js';
+
+async function withApp<T>(program: Command, fn: (app: Awaited<ReturnType<typeof openAppContext>>) => Promise<T>): Promise<T> {
+  const config = loadConfig({ configFile: program.opts<{ config?: string }>().config });
+  const logger = createLogger({ debug: config.server.debug, format: config.server.logFormat, name: 'scrapydd' });
+  logger.level = config.server.debug ? 'debug' : 'warn';
+  const app = await openAppContext(config.server, logger);
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+async function newPassword(): Promise<string> {
+  const password = await readSecret('Password: ');
+  if (process.stdin.isTTY) {
+    const again = await readSecret('Password again: ');
+    if (again !== password) throw new Error('the passwords differ');
+  }
+  return password;
+}
+
+export function registerUserCommands(program: Command): void {
+  program
+    .command('adduser')
+    .description('create a user; the password is prompted for, or read from standard input when it is not a terminal')
+    .argument('<name>', 'login name ([A-Za-z0-9_.-], at most 64)')
+    .option('--admin', 'make the user an admin')
+    .action(async (name: string, flags: { admin?: boolean }) => {
+      await withApp(program, async (app) => {
+        const password = await newPassword();
+        await createUser(app.deps, undefined, { username: name, password, admin: flags.admin === true });
+      });
+      process.stdout.write(`user '${name}' created${flags.admin ? ' (admin)' : ''}\n`);
+    });
+
+  program
+    .command('passwd')
+    .description('set a user\'s password (prompted, or from standard input)')
+    .argument('<name>', 'login name')
+    .action(async (name: string) => {
+      await withApp(program, async (app) => resetPassword(app.deps, name, await newPassword()));
+      process.stdout.write(`password of '${name}' changed\n`);
+    });
+}

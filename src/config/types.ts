@@ -1,0 +1,69 @@
+/** The typed, validated configuration the rest of the code reads (never raw strings). */
+import type { DatabaseUrl } from './database-url.js';
+import type { HostPort } from './values.js';
+
+export type RunnerType = 'venv' | 'docker';
+/** `auto` in the file is resolved at load time from whether stderr is a terminal. */
+export type LogFormat = 'json' | 'pretty';
+
+export interface ServerConfig {
+  readonly bindAddress: string;
+  readonly bindPort: number;
+  readonly clientValidation: boolean;
+  /** As configured; use describeDatabaseUrl() before logging it. */
+  readonly databaseUrl: string;
+  /** database_url parsed; a sqlite path is absolute (or `:memory:`). */
+  readonly database: DatabaseUrl;
+  readonly debug: boolean;
+  readonly enableAuthentication: boolean;
+  /** Unset: no TLS listener. */
+  readonly httpsPort?: number;
+  readonly runnerType: RunnerType;
+  readonly runnerDockerImage: string;
+  readonly serverName: string;
+  /** Absolute. */
+  readonly dataDir: string;
+  readonly runnerPython: string;
+  readonly maxUploadSizeBytes: number;
+  readonly spiderListTimeoutSeconds: number;
+  readonly nodeName: string;
+  readonly logFormat: LogFormat;
+  /** Canonical IANA name. */
+  readonly timezone: string;
+  readonly heartbeatIntervalSeconds: number;
+  readonly nodeTimeoutSeconds: number;
+  readonly nodeKeyTtlSeconds: number;
+  readonly cancelGraceSeconds: number;
+  readonly misfireGraceSeconds: number;
+}
+
+export interface AgentConfig {
+  readonly debug: boolean;
+  /** From `server` (host[:port] list) and `server_port`; never empty. */
+  readonly servers: readonly HostPort[];
+  readonly serverPort: number;
+  readonly slots: number;
+  readonly requestTimeoutSeconds: number;
+  readonly tags: readonly string[];
+  readonly runnerType: RunnerType;
+  readonly runnerPython: string;
+  readonly runnerDockerImage: string;
+  /** Absolute. */
+  readonly dataDir: string;
+  /** Absolute when set. */
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** Absolute; default `<dataDir>/node.json`. */
+  readonly nodeFile: string;
+  readonly logFormat: LogFormat;
+}
+
+export interface Config {
+  readonly server: ServerConfig;
+  readonly agent: AgentConfig;
+  /** Absolute paths of the config files read, in the order applied. */
+  readonly sources: readonly string[];
+}
+
+export type { DatabaseUrl, HostPort };

@@ -1,0 +1,24 @@
+/** Who may see and change a project: its owner and admins. */
+import type { Principal } from '../../auth/principal.js';
+import { NotFound, PermissionDenied } from '../../errors/domain-error.js';
+import * as repo from '../../storage/projects-repo.js';
+import type { Queryable } from '../../storage/database.js';
+
+export type Project = repo.ProjectRow;
+
+export function canAccess(principal: Principal, project: Project): boolean {
+  return principal.admin || (project.ownerId !== undefined && project.ownerId === principal.userId);
+}
+
+/**
+ * The project named `project` if the caller may use it. Unknown projects are
+ * NOT_FOUND with scrapyd's wording; other users' projects PERMISSION_DENIED.
+ */
+export async function accessibleProject(q: Queryable, principal: Principal, project: string): Promise<Project> {
+  const row = await repo.findProject(q, project);
+  if (!row) throw new NotFound(`project '${project}' not found`, { reason: 'PROJECT_NOT_FOUND', metadata: { project } });
+  if (!canAccess(principal, row)) {
+    throw new PermissionDenied(`you have no access to project '${project}'`, { metadata: { project } });
+  }
+  return row;
+}

@@ -1,0 +1,29 @@
+/**
+ * Turns credentials into a principal: HTTP Basic with a user name and
+ * password, HTTP Basic with an API key id and secret, or a bearer API key.
+ * Bad credentials are UNAUTHENTICATED; no credentials give undefined.
+ */
+import type { Principal } from '../../auth/principal.js';
+import { Unauthenticated } from '../../errors/domain-error.js';
+import type { Deps } from '../../domain/deps.js';
+import { authenticateApiKey } from '../../domain/users/api-key-service.js';
+import { signIn } from '../../domain/users/user-service.js';
+import { parseAuthorization } from './authorization-header.js';
+
+export function makeAuthenticator(deps: Deps): (authorization: string | undefined) => Promise<Principal | undefined> {
+  return async (authorization) => {
+    if (!authorization) return undefined;
+    const creds = parseAuthorization(authorization);
+    if (!creds) throw new Unauthenticated('the Authorization header is not Basic or Bearer', { reason: 'BAD_CREDENTIALS' });
+    if (creds.kind === 'bearer') {
+      const principal = await authenticateApiKey(deps, creds.token);
+      if (!principal) throw new Unauthenticated('invalid API key', { reason: 'BAD_CREDENTIALS' });
+      return principal;
+    }
+    if (/^\d{1,20}$/.test(creds.username)) {
+      const principal = await authenticateApiKey(deps, creds.password, creds.username);
+      if (principal) return principal;
+    }
+    return signIn(deps, creds.username, creds.password);
+  };
+}

@@ -1,0 +1,26 @@
+/** What every handler gets besides its request: who calls, from where, and a logger. */
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.js';
+
+export type Transport = 'grpc' | 'rest' | 'scrapyd';
+
+/** The call as the transports describe it, before any interceptor runs. */
+export interface IncomingCall {
+  readonly transport: Transport;
+  /** e.g. scrapydd.v1.ProjectService/GetProject, or scrapyd/listprojects.json */
+  readonly method: string;
+  /** The Authorization header or metadata value, if any. */
+  readonly authorization: string | undefined;
+  readonly peerAddress: string;
+  /** A client-chosen x-request-id, kept when it looks sane. */
+  readonly requestId: string | undefined;
+  /** Health and similar calls that need no credentials. */
+  readonly public: boolean;
+}
+
+export interface CallContext {
+  readonly call: IncomingCall;
+  readonly requestId: string;
+  readonly principal: Principal;
+  readonly logger: Logger;
+}

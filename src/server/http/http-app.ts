@@ -1,0 +1,42 @@
+/** The HTTP/1.1 side of the port: health, the REST API, the scrapyd API; later the web UI. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { sendJson } from './http-io.js';
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+
+export interface HttpAppParts {
+  logger: Logger;
+  ready: () => Promise<boolean>;
+  rest: RouteHandler;
+  scrapyd: { handles(pathname: string): boolean; handle: RouteHandler };
+}
+
+export function makeHttpApp(parts: HttpAppParts) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendJson(res, 400, { error: { code: 400, message: 'malformed request URL', status: 'INVALID_ARGUMENT' } });
+      return;
+    }
+    route(req, res, url).catch((err: unknown) => {
+      parts.logger.error({ err, path: url.pathname }, 'unhandled HTTP error');
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: 'internal error', status: 'INTERNAL' } });
+      else res.destroy();
+    });
+  };
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const path = url.pathname;
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const ok = await parts.ready().catch(() => false);
+      return sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' });
+    }
+    if (path.startsWith('/v1/')) return parts.rest(req, res, url);
+    if (parts.scrapyd.handles(path)) return parts.scrapyd.handle(req, res, url);
+    sendJson(res, 404, { error: { code: 404, message: `nothing at ${path}`, status: 'NOT_FOUND' } });
+  }
+}

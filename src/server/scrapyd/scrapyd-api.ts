@@ -1,0 +1,84 @@
+/**
+ * The scrapyd JSON API (scrapyd 1.6 formats) so that scrapyd-deploy,
+ * ScrapydWeb and curl work unchanged. Same domain, same pipeline and auth
+ * as the gRPC and REST APIs; only the wire format differs.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Code, InvalidArgument, Unimplemented, type DomainError } from '../../errors/domain-error.js';
+import type { Deps } from '../../domain/deps.js';
+import type { Pipeline } from '../pipeline.js';
+import type { CallContext } from '../call-context.js';
+import { header, peerAddress } from '../http/http-io.js';
+import { formParams, sendScrapyd, sendUnauthorized } from './scrapyd-io.js';
+import * as endpoints from './scrapyd-endpoints.js';
+
+type Endpoint = (req: IncomingMessage, url: URL, ctx: CallContext) => Promise<Record<string, unknown>>;
+
+interface EndpointSpec {
+  methods: readonly ('GET' | 'POST')[];
+  run: Endpoint;
+}
+
+export function makeScrapydApi(opts: { deps: Deps; pipeline: Pipeline; nodeName: string }) {
+  const { deps, nodeName } = opts;
+  const withParams =
+    (fn: (params: URLSearchParams, ctx: CallContext) => Promise<Record<string, unknown>>): Endpoint =>
+    async (req, url, ctx) =>
+      fn(await formParams(req, url), ctx);
+  const notYet = (name: string): Endpoint => async () => {
+    throw new Unimplemented(`${name} is not available in this version of scrapydd yet`);
+  };
+
+  const table: Record<string, EndpointSpec> = {
+    '/daemonstatus.json': { methods: ['GET'], run: async () => endpoints.daemonStatus() },
+    '/addversion.json': { methods: ['POST'], run: (req, url, ctx) => endpoints.addVersion(deps, req, url, ctx) },
+    '/listprojects.json': { methods: ['GET'], run: withParams((_p, ctx) => endpoints.listProjects(deps, ctx)) },
+    '/listversions.json': { methods: ['GET'], run: withParams((p, ctx) => endpoints.listVersions(deps, p, ctx)) },
+    '/listspiders.json': { methods: ['GET'], run: withParams((p, ctx) => endpoints.listSpiders(deps, p, ctx)) },
+    '/delversion.json': { methods: ['POST'], run: withParams((p, ctx) => endpoints.delVersion(deps, p, ctx)) },
+    '/delproject.json': { methods: ['POST'], run: withParams((p, ctx) => endpoints.delProject(deps, p, ctx)) },
+    '/schedule.json': { methods: ['POST'], run: notYet('schedule.json') },
+    '/cancel.json': { methods: ['POST'], run: notYet('cancel.json') },
+    '/status.json': { methods: ['GET'], run: notYet('status.json') },
+    '/listjobs.json': { methods: ['GET'], run: notYet('listjobs.json') },
+  };
+
+  return {
+    handles: (pathname: string) => Object.hasOwn(table, pathname),
+    async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+      const spec = table[url.pathname]!;
+      const allow = ['OPTIONS', 'HEAD', ...spec.methods].join(', ');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { allow, 'access-control-allow-origin': '*', 'access-control-allow-methods': allow, 'access-control-allow-headers': 'authorization, content-type' });
+        res.end();
+        return;
+      }
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      if (!spec.methods.includes(method as 'GET' | 'POST')) {
+        req.resume();
+        sendScrapyd(res, nodeName, { status: 'error', message: `Expected one of ${allow}` }, 405);
+        return;
+      }
+      const call = {
+        transport: 'scrapyd' as const,
+        method: `scrapyd${url.pathname}`,
+        authorization: header(req, 'authorization'),
+        peerAddress: peerAddress(req),
+        requestId: header(req, 'x-request-id'),
+        public: false,
+      };
+      try {
+        const body = await opts.pipeline.run(call, (ctx) => spec.run(req, url, ctx));
+        sendScrapyd(res, nodeName, { status: 'ok', ...body });
+      } catch (raw) {
+        const err = raw as DomainError;
+        req.resume();
+        if (err.code === Code.UNAUTHENTICATED) return sendUnauthorized(res);
+        const message = err.code === Code.INTERNAL ? 'internal error' : err.message;
+        sendScrapyd(res, nodeName, { status: 'error', message });
+      }
+    },
+  };
+}
+
+export { InvalidArgument };

@@ -1,0 +1,95 @@
+/** The scrapyd endpoints' bodies, each over the domain services. */
+import type { IncomingMessage } from 'node:http';
+import type { Deps } from '../../domain/deps.js';
+import { projectName, versionName } from '../../domain/names.js';
+import * as projects from '../../domain/projects/project-service.js';
+import * as spiders from '../../domain/projects/spider-service.js';
+import { stageEgg } from '../../domain/projects/staged-egg.js';
+import * as versions from '../../domain/projects/version-service.js';
+import { checkId } from '../../domain/names.js';
+import { InvalidArgument } from '../../errors/domain-error.js';
+import type { CallContext } from '../call-context.js';
+import { readMultipart } from '../http/multipart.js';
+import { required } from './scrapyd-io.js';
+
+const NOT_A_ZIP = 'egg is not a ZIP file (if using curl, use egg=@path not egg=path)';
+
+export async function daemonStatus(): Promise<Record<string, unknown>> {
+  // Jobs arrive with dispatch; until then there are none.
+  return { pending: 0, running: 0, finished: 0 };
+}
+
+/** addversion.json: multipart project, version, egg; creates the project if needed. */
+export async function addVersion(deps: Deps, req: IncomingMessage, url: URL, ctx: CallContext): Promise<Record<string, unknown>> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.startsWith('multipart/form-data')) {
+    throw new InvalidArgument(`${NOT_A_ZIP}: send multipart/form-data`, { field: 'egg', reason: 'EGG_NOT_ZIP' });
+  }
+  const form = await readMultipart(req, { fileSize: deps.settings.maxUploadSizeBytes, fields: 20 });
+  const field = (name: string) => form.fields.get(name) ?? url.searchParams.get(name) ?? undefined;
+  const project = checkId(required(withFallback(form.fields, url), 'project'), 'project');
+  const version = checkId(required(withFallback(form.fields, url), 'version'), 'version');
+  if (!form.file) {
+    // curl -F egg=path sends the path as text, not the file.
+    const fields = await form.done;
+    if (fields.has('egg') || field('egg') !== undefined) throw new InvalidArgument(NOT_A_ZIP, { field: 'egg', reason: 'EGG_NOT_ZIP' });
+    throw new InvalidArgument(`'egg' parameter is required`, { field: 'egg', reason: 'MISSING_PARAMETER' });
+  }
+  if (form.file.field !== 'egg') {
+    form.file.stream.resume();
+    throw new InvalidArgument(`unexpected file field '${form.file.field}'; the egg goes in 'egg'`, { field: 'egg' });
+  }
+  const egg = await stageEgg(deps.settings.tmpDir, form.file.stream, deps.settings.maxUploadSizeBytes);
+  const row = await versions.uploadVersion(deps, ctx.principal, { project, version, createProject: true, egg });
+  return { project, version, spiders: row.spiders.length };
+}
+
+function withFallback(fields: Map<string, string>, url: URL): Map<string, string> {
+  const merged = new Map<string, string>();
+  for (const [k, v] of url.searchParams) merged.set(k, v);
+  for (const [k, v] of fields) merged.set(k, v);
+  return merged;
+}
+
+export async function listProjects(deps: Deps, ctx: CallContext): Promise<Record<string, unknown>> {
+  const names: string[] = [];
+  let pageToken = '';
+  do {
+    const page = await projects.listProjects(deps, ctx.principal, { pageSize: 1000, pageToken });
+    names.push(...page.items.map((p) => p.name));
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return { projects: names };
+}
+
+export async function listVersions(deps: Deps, params: URLSearchParams, ctx: CallContext): Promise<Record<string, unknown>> {
+  const project = checkId(required(params, 'project'), 'project');
+  const names: string[] = [];
+  let pageToken = '';
+  do {
+    const page = await versions.listVersions(deps, ctx.principal, { parent: projectName(project), pageSize: 1000, pageToken });
+    names.push(...page.items.map((v) => v.name));
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return { versions: names };
+}
+
+export async function listSpiders(deps: Deps, params: URLSearchParams, ctx: CallContext): Promise<Record<string, unknown>> {
+  const project = checkId(required(params, 'project'), 'project');
+  const version = params.get('_version') ?? '';
+  const result = await spiders.listSpiders(deps, ctx.principal, { parent: projectName(project), version });
+  return { spiders: result.spiders.map((s) => s.name) };
+}
+
+export async function delVersion(deps: Deps, params: URLSearchParams, ctx: CallContext): Promise<Record<string, unknown>> {
+  const project = checkId(required(params, 'project'), 'project');
+  const version = checkId(required(params, 'version'), 'version');
+  await versions.deleteVersion(deps, ctx.principal, versionName(project, version));
+  return {};
+}
+
+export async function delProject(deps: Deps, params: URLSearchParams, ctx: CallContext): Promise<Record<string, unknown>> {
+  const project = checkId(required(params, 'project'), 'project');
+  await projects.deleteProject(deps, ctx.principal, project);
+  return {};
+}

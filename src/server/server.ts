@@ -1,0 +1,81 @@
+/**
+ * The server process: one listener on bind_address:bind_port carrying gRPC
+ * (with reflection) and HTTP/1.1 (REST, scrapyd API, health), all calls
+ * through one pipeline into one set of handlers.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/load.js';
+import { PACKAGE_VERSION } from '../package-root.js';
+import { openAppContext } from './app-context.js';
+import { loadApiRoot, loadPackageDefinition } from './api-protos.js';
+import { makeAuthenticator } from './auth/authenticator.js';
+import { addServices } from './grpc/grpc-services.js';
+import { makeHttpApp } from './http/http-app.js';
+import { makeRestHandler } from './http/rest-handler.js';
+import { createSniffingListener } from './listener.js';
+import { authInterceptor, loggingInterceptor, Pipeline, requestIdInterceptor } from './pipeline.js';
+import { collectRoutes } from './rest/http-rules.js';
+import { RestRouter } from './rest/router.js';
+import { makeScrapydApi } from './scrapyd/scrapyd-api.js';
+import { allServices } from './services/all-services.js';
+
+export interface RunningServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  const app = await openAppContext(config, logger);
+  const { deps } = app;
+  const pipeline = new Pipeline(logger, [
+    requestIdInterceptor,
+    loggingInterceptor,
+    authInterceptor(config.enableAuthentication, makeAuthenticator(deps)),
+  ]);
+  const bindings = allServices(deps);
+
+  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  addServices(grpcServer, pipeline, bindings);
+  new ReflectionService(loadPackageDefinition()).addToServer(grpcServer);
+  const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+
+  const router = new RestRouter(collectRoutes(loadApiRoot()));
+  const web = http.createServer(
+    { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 },
+    makeHttpApp({
+      logger,
+      ready: async () => (await deps.db.query('SELECT 1 AS one')).length === 1,
+      rest: makeRestHandler({ router, bindings, pipeline, maxUploadSizeBytes: config.maxUploadSizeBytes }),
+      scrapyd: makeScrapydApi({ deps, pipeline, nodeName: config.nodeName }),
+    }),
+  );
+  const listener = createSniffingListener(injector, web);
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(config.bindPort, config.bindAddress, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (listener.address() as AddressInfo).port;
+  logger.info(
+    { address: config.bindAddress, port, version: PACKAGE_VERSION, authentication: config.enableAuthentication },
+    `scrapydd server listening on ${config.bindAddress}:${port}`,
+  );
+
+  return {
+    port,
+    async close() {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      web.closeAllConnections();
+      injector.drain(1000);
+      await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+      injector.destroy();
+      await app.close();
+    },
+  };
+}

@@ -5,13 +5,22 @@ import path from 'node:path';
 import protobuf from 'protobufjs';
 
 const require = createRequire(import.meta.url);
-const packageDir = (name: string): string => path.dirname(require.resolve(`${name}/package.json`));
+/** A package's folder, or undefined when it is not installed (google-proto-files is a dev dependency). */
+const packageDir = (name: string): string | undefined => {
+  try {
+    return path.dirname(require.resolve(`${name}/package.json`));
+  } catch {
+    return undefined;
+  }
+};
 
 /** Last-resort include dirs: google-proto-files carries google/api/*, protobufjs the descriptor.proto it parses best. */
 const PROTO_FILES_DIR = packageDir('google-proto-files');
 const PROTOBUFJS_DIR = packageDir('protobufjs');
 const fallbackDirs = (target: string): string[] =>
-  target.startsWith('google/protobuf/') ? [PROTOBUFJS_DIR, PROTO_FILES_DIR] : [PROTO_FILES_DIR, PROTOBUFJS_DIR];
+  (target.startsWith('google/protobuf/') ? [PROTOBUFJS_DIR, PROTO_FILES_DIR] : [PROTO_FILES_DIR, PROTOBUFJS_DIR]).filter(
+    (d): d is string => d !== undefined,
+  );
 
 /**
  * Finds an import protoc-style: each include dir in order, then next to the importing file, then the

@@ -1,7 +1,8 @@
 /** `scrapydd adduser` and `scrapydd passwd`: accounts made on the server machine. */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { createUser, resetPassword } from '../domain/users/user-service.js';
+import { randomBytes } from 'node:crypto';
+import { createUser, noUsersYet, resetPassword } from '../domain/users/user-service.js';
 import { openAppContext } from '../server/app-context.js';
 import { createLogger } from '../server/logging.js';
 import { readSecret } from './read-secret.js';
@@ -48,5 +49,24 @@ export function registerUserCommands(program: Command): void {
     .action(async (name: string) => {
       await withApp(program, async (app) => resetPassword(app.deps, name, await newPassword()));
       process.stdout.write(`password of '${name}' changed\n`);
+    });
+
+  program
+    .command('init-admin')
+    .description('on a fresh installation only: create an admin with a random password, printed once')
+    .argument('[name]', 'login name', 'admin')
+    .action(async (name: string) => {
+      const password = randomBytes(12).toString('base64url');
+      const created = await withApp(program, async (app) => {
+        if (!(await noUsersYet(app.deps))) return false;
+        await createUser(app.deps, undefined, { username: name, password, admin: true });
+        return true;
+      });
+      if (created) {
+        process.stdout.write(
+          `\nCreated the first admin. This password is shown only now; change it with 'scrapydd passwd ${name}'.\n` +
+            `  user:     ${name}\n  password: ${password}\n\n`,
+        );
+      }
     });
 }

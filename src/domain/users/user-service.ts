@@ -108,3 +108,8 @@ export async function resetPassword(deps: Deps, username: string, password: stri
   if (problem) throw new InvalidArgument(problem, { field: 'password', reason: 'WEAK_PASSWORD' });
   await repo.updateUser(deps.db, user.id, { passwordHash: await hashPassword(password) });
 }
+
+/** True when no user exists yet (a fresh installation). */
+export async function noUsersYet(deps: Deps): Promise<boolean> {
+  return (await repo.listUsers(deps.db, '', 1)).length === 0;
+}

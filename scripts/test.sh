@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The quick start's test command: sets up, checks the generated code and the
+# protos, then runs the whole suite (unit and integration) on SQLite and
+# PostgreSQL. Pass test files to run only those.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+bash scripts/check-gen.sh
+if [ "$#" -gt 0 ]; then files=("$@"); else mapfile -t files < <(find test -name '*.test.ts' | sort); fi
+exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=300000 "${files[@]}"

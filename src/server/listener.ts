@@ -21,9 +21,14 @@ export function createSniffingListener(grpc: ConnectionInjector, web: http.Serve
       socket.off('data', onData);
       socket.pause();
       socket.unshift(seen);
-      if (isH2) grpc.injectConnection(socket);
-      else web.emit('connection', socket);
-      socket.resume();
+      if (isH2) {
+        // http2 reads the buffered bytes itself and then consumes the native
+        // handle; resuming here would steal its data.
+        grpc.injectConnection(socket);
+      } else {
+        web.emit('connection', socket);
+        socket.resume();
+      }
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());

@@ -149,7 +149,7 @@ for (const kind of testDatabaseKinds()) {
     });
 
     it('uploads versions as client streams and serves versions and spiders', async () => {
-      assert.ok(quotes.data.length > 3 * 1024, `the egg has only ${quotes.data.length} bytes: not several 1 KiB chunks`);
+      assert.ok(quotes.data.length > 2 * 1024, `the egg has only ${quotes.data.length} bytes: not several 1 KiB chunks`);
       const r1 = await uploadVersion(
         versions,
         admin,
@@ -305,6 +305,21 @@ for (const kind of testDatabaseKinds()) {
       );
       assert.equal(empty.code, grpc.status.INVALID_ARGUMENT);
       assert.equal(empty.details, 'the first UploadVersion message must carry metadata');
+
+      const meta = { parent: 'projects/twice', versionId: 'v1', createProject: true };
+      const twice = await grpcError(
+        new Promise((resolve, reject) => {
+          const stream = versions.uploadVersion(admin, callOptions(), (err, res) => (err ? reject(err) : resolve(res)));
+          for (const m of [meta, meta]) stream.write({ payload: { $case: 'metadata', metadata: { ...m, sizeBytes: '0', sha256: '' } } });
+          stream.end();
+        }),
+      );
+      assert.equal(twice.code, grpc.status.INVALID_ARGUMENT);
+      assert.equal(twice.details, 'only the first UploadVersion message may carry metadata');
+      const noChunks = await grpcError(uploadVersion(versions, admin, meta, Buffer.alloc(0)));
+      assert.equal(noChunks.code, grpc.status.INVALID_ARGUMENT);
+      assert.equal(statusDetails(noChunks).errorInfo?.reason, 'EGG_EMPTY');
+      assert.equal((await grpcError(getProject('projects/twice'))).code, grpc.status.NOT_FOUND);
     });
 
     it('sends google.rpc.Status with ErrorInfo in grpc-status-details-bin', async () => {

@@ -90,6 +90,10 @@ export async function startTestServer(opts: ServerOptions): Promise<TestServer> 
   });
   const logs: string[] = [];
   let exited = false;
+  // A test process that dies early must not leave its server running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const exit = new Promise<void>((res) => child.once('exit', () => ((exited = true), res())));
   child.stdout!.resume();
   await new Promise<void>((res, rej) => {

@@ -4,7 +4,7 @@
  * as the gRPC and REST APIs; only the wire format differs.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Code, InvalidArgument, Unimplemented, type DomainError } from '../../errors/domain-error.js';
+import { Code, Unimplemented, type DomainError } from '../../errors/domain-error.js';
 import type { Deps } from '../../domain/deps.js';
 import type { Pipeline } from '../pipeline.js';
 import type { CallContext } from '../call-context.js';
@@ -81,4 +81,3 @@ export function makeScrapydApi(opts: { deps: Deps; pipeline: Pipeline; nodeName:
   };
 }
 
-export { InvalidArgument };

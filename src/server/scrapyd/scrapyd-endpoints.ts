@@ -51,27 +51,26 @@ function withFallback(fields: Map<string, string>, url: URL): Map<string, string
   return merged;
 }
 
-export async function listProjects(deps: Deps, ctx: CallContext): Promise<Record<string, unknown>> {
+/** Every name across the pages of a list call (scrapyd lists are not paginated). */
+async function allNames(list: (pageToken: string) => Promise<{ items: { name: string }[]; nextPageToken: string }>): Promise<string[]> {
   const names: string[] = [];
   let pageToken = '';
   do {
-    const page = await projects.listProjects(deps, ctx.principal, { pageSize: 1000, pageToken });
-    names.push(...page.items.map((p) => p.name));
+    const page = await list(pageToken);
+    names.push(...page.items.map((item) => item.name));
     pageToken = page.nextPageToken;
   } while (pageToken);
-  return { projects: names };
+  return names;
+}
+
+export async function listProjects(deps: Deps, ctx: CallContext): Promise<Record<string, unknown>> {
+  return { projects: await allNames((pageToken) => projects.listProjects(deps, ctx.principal, { pageSize: 1000, pageToken })) };
 }
 
 export async function listVersions(deps: Deps, params: URLSearchParams, ctx: CallContext): Promise<Record<string, unknown>> {
   const project = checkId(required(params, 'project'), 'project');
-  const names: string[] = [];
-  let pageToken = '';
-  do {
-    const page = await versions.listVersions(deps, ctx.principal, { parent: projectName(project), pageSize: 1000, pageToken });
-    names.push(...page.items.map((v) => v.name));
-    pageToken = page.nextPageToken;
-  } while (pageToken);
-  return { versions: names };
+  const parent = projectName(project);
+  return { versions: await allNames((pageToken) => versions.listVersions(deps, ctx.principal, { parent, pageSize: 1000, pageToken })) };
 }
 
 export async function listSpiders(deps: Deps, params: URLSearchParams, ctx: CallContext): Promise<Record<string, unknown>> {

@@ -153,17 +153,20 @@ export async function listVersions(q: Queryable, projectId: string, offset: numb
 /**
  * Stores a version. Uploading a version id again replaces the old upload and
  * makes it the latest (new id and time), as scrapyd's addversion does.
+ * Returns the replaced upload's egg hash, for garbage collection.
  */
 export async function replaceVersion(
   q: Queryable,
   v: { id: string; projectId: string; name: string; eggSha256: string; eggSize: number; settingsModule: string; spiders: string[]; creatorId: string | undefined },
-): Promise<void> {
+): Promise<string | undefined> {
+  const replaced = await q.query(`SELECT egg_sha256 FROM versions WHERE project_id = ? AND name = ?`, [v.projectId, v.name]);
   await q.query(`DELETE FROM versions WHERE project_id = ? AND name = ?`, [v.projectId, v.name]);
   await q.query(
     `INSERT INTO versions (id, project_id, name, egg_sha256, egg_size, settings_module, spiders_json, creator_id, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [v.id, v.projectId, v.name, v.eggSha256, v.eggSize, v.settingsModule, JSON.stringify(v.spiders), v.creatorId ?? null, nowParam()],
   );
+  return replaced[0] === undefined ? undefined : String(replaced[0].egg_sha256);
 }
 
 export async function deleteVersion(q: Queryable, versionId: string): Promise<void> {

@@ -31,7 +31,7 @@ export interface RequestOptions {
 export async function request(server: TestServer, method: string, path: string, opts: RequestOptions = {}): Promise<Reply> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.auth !== undefined) headers.authorization = opts.auth;
-  let body: FormData | Uint8Array | string | undefined;
+  let body: BodyInit | undefined;
   if (opts.json !== undefined) {
     headers['content-type'] ??= 'application/json';
     body = typeof opts.json === 'string' ? opts.json : JSON.stringify(opts.json);
@@ -104,4 +104,25 @@ export async function scrapydProjects(server: TestServer, auth?: string): Promis
     throw new Error(`listprojects.json failed: ${reply.status} ${reply.text}`);
   }
   return reply.json.projects as string[];
+}
+
+/** Every scrapyd endpoint with the method it answers. */
+export const SCRAPYD_ENDPOINTS: readonly { endpoint: string; method: 'GET' | 'POST' }[] = [
+  { endpoint: 'daemonstatus.json', method: 'GET' },
+  { endpoint: 'addversion.json', method: 'POST' },
+  { endpoint: 'schedule.json', method: 'POST' },
+  { endpoint: 'cancel.json', method: 'POST' },
+  { endpoint: 'status.json', method: 'GET' },
+  { endpoint: 'listprojects.json', method: 'GET' },
+  { endpoint: 'listversions.json', method: 'GET' },
+  { endpoint: 'listspiders.json', method: 'GET' },
+  { endpoint: 'listjobs.json', method: 'GET' },
+  { endpoint: 'delversion.json', method: 'POST' },
+  { endpoint: 'delproject.json', method: 'POST' },
+];
+
+/** Calls a scrapyd endpoint with plausible parameters (a form for POST, a query for GET). */
+export function scrapydCall(server: TestServer, endpoint: string, method: 'GET' | 'POST', auth?: string): Promise<Reply> {
+  const params = { project: 'p', version: 'v', spider: 's', job: 'j' };
+  return method === 'GET' ? scrapydGet(server, endpoint, params, auth) : scrapydPost(server, endpoint, params, auth);
 }

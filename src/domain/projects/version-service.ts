@@ -46,10 +46,11 @@ export async function uploadVersion(deps: Deps, principal: Principal, input: Upl
     const spiders = await listSpiders(egg.path, { python: deps.settings.runnerPython, timeoutMs: deps.settings.spiderListTimeoutMs });
     await deps.blobs.putFile(egg.path, egg.sha256);
 
+    let replacedEgg: string | undefined;
     const version = await deps.db.transaction(async (tx) => {
       await repo.insertProject(tx, { id: deps.ids.next(), name: input.project, ownerId: principal.userId });
       const project = await accessibleProject(tx, principal, input.project);
-      await repo.replaceVersion(tx, {
+      replacedEgg = await repo.replaceVersion(tx, {
         id: deps.ids.next(),
         projectId: project.id,
         name: input.version,
@@ -67,6 +68,7 @@ export async function uploadVersion(deps: Deps, principal: Principal, input: Upl
       { project: input.project, version: input.version, sha256: egg.sha256, spiders: spiders.length, by: principal.username },
       'version uploaded',
     );
+    if (replacedEgg !== undefined && replacedEgg !== egg.sha256) await collectEggs(deps, [replacedEgg]);
     return version;
   } finally {
     await egg.discard();

@@ -20,7 +20,7 @@ export interface MultipartFile {
 export function readMultipart(
   req: IncomingMessage,
   limits: { fileSize: number; fields: number },
-): Promise<{ fields: Map<string, string>; file: MultipartFile | undefined; done: Promise<Map<string, string>> }> {
+): Promise<{ fields: URLSearchParams; file: MultipartFile | undefined; done: Promise<URLSearchParams> }> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -30,20 +30,20 @@ export function readMultipart(
       reject(new InvalidArgument(`not a multipart/form-data request: ${(err as Error).message}`, { reason: 'MALFORMED_MULTIPART' }));
       return;
     }
-    const fields = new Map<string, string>();
+    const fields = new URLSearchParams(); // keeps repeated keys (setting=K=V ...)
     let settled = false;
-    let resolveDone!: (f: Map<string, string>) => void;
+    let resolveDone!: (f: URLSearchParams) => void;
     let rejectDone!: (e: unknown) => void;
-    const done = new Promise<Map<string, string>>((res, rej) => ((resolveDone = res), (rejectDone = rej)));
+    const done = new Promise<URLSearchParams>((res, rej) => ((resolveDone = res), (rejectDone = rej)));
     done.catch(() => undefined);
-    bb.on('field', (name, value) => fields.set(name, value));
+    bb.on('field', (name, value) => fields.append(name, value));
     bb.on('file', (field, stream, info) => {
       if (settled) {
         stream.resume();
         return;
       }
       settled = true;
-      resolve({ fields: new Map(fields), file: { field, filename: info.filename ?? '', stream }, done });
+      resolve({ fields: new URLSearchParams(fields), file: { field, filename: info.filename ?? '', stream }, done });
     });
     bb.on('close', () => {
       resolveDone(fields);

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { InvalidArgument, NotFound, type DomainError } from '../../errors/domain-error.js';
+import { InvalidArgument, NotFound, toDomainError, type DomainError } from '../../errors/domain-error.js';
 import type { IncomingCall } from '../call-context.js';
 import { toRestError } from '../errors/status.js';
 import { codecOf } from '../message-registry.js';
@@ -32,13 +32,19 @@ export function makeRestHandler(opts: RestHandlerOptions) {
   const byService = new Map(opts.bindings.map((b) => [b.name, b]));
 
   return async function handleRest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const match = opts.router.match(req.method ?? 'GET', url.pathname);
+    let match: ReturnType<RestRouter['match']>;
+    try {
+      match = opts.router.match(req.method ?? 'GET', url.pathname);
+    } catch (err) {
+      return sendError(res, toDomainError(err)); // e.g. a malformed %-escape: 400, not an unhandled 500
+    }
     if (match.kind === 'not-found') {
       return sendError(res, new NotFound(`no API route for ${req.method} ${url.pathname}`, { reason: 'ROUTE_NOT_FOUND' }));
     }
     if (match.kind === 'method-not-allowed') {
-      const err = toRestError(new InvalidArgument(`${req.method} is not allowed here; use ${match.allowed.join(', ')}`));
-      return sendJson(res, 405, err.body, { allow: match.allowed.join(', ') });
+      const { body } = toRestError(new InvalidArgument(`${req.method} is not allowed here; use ${match.allowed.join(', ')}`));
+      (body as { error: { code: number } }).error.code = 405; // the body's code repeats the HTTP status (AIP-193)
+      return sendJson(res, 405, body, { allow: match.allowed.join(', ') });
     }
     const { route, pathParams } = match;
     const call: IncomingCall = {
@@ -91,7 +97,7 @@ async function streamedRequests(
 ): Promise<AsyncIterable<unknown>> {
   if (route.methodName !== 'UploadVersion') throw new Unimplemented(`${route.methodName} has no REST form`);
   const contentType = header(req, 'content-type') ?? '';
-  let fields = new Map<string, string>();
+  let fields = new URLSearchParams();
   let data: Readable = req;
   if (contentType.startsWith('multipart/form-data')) {
     const form = await readMultipart(req, { fileSize: maxBytes, fields: 20 });

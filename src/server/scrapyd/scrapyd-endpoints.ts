@@ -19,35 +19,50 @@ export async function daemonStatus(): Promise<Record<string, unknown>> {
   return { pending: 0, running: 0, finished: 0 };
 }
 
-/** addversion.json: multipart project, version, egg; creates the project if needed. */
+/**
+ * addversion.json: multipart project, version, egg; creates the project if
+ * needed. Fields may come before or after the file, as with scrapyd.
+ */
 export async function addVersion(deps: Deps, req: IncomingMessage, url: URL, ctx: CallContext): Promise<Record<string, unknown>> {
   const type = req.headers['content-type'] ?? '';
   if (!type.startsWith('multipart/form-data')) {
     throw new InvalidArgument(`${NOT_A_ZIP}: send multipart/form-data`, { field: 'egg', reason: 'EGG_NOT_ZIP' });
   }
   const form = await readMultipart(req, { fileSize: deps.settings.maxUploadSizeBytes, fields: 20 });
-  const field = (name: string) => form.fields.get(name) ?? url.searchParams.get(name) ?? undefined;
-  const project = checkId(required(withFallback(form.fields, url), 'project'), 'project');
-  const version = checkId(required(withFallback(form.fields, url), 'version'), 'version');
   if (!form.file) {
+    const fields = withQuery(await form.done, url);
     // curl -F egg=path sends the path as text, not the file.
-    const fields = await form.done;
-    if (fields.has('egg') || field('egg') !== undefined) throw new InvalidArgument(NOT_A_ZIP, { field: 'egg', reason: 'EGG_NOT_ZIP' });
+    if (fields.has('egg')) throw new InvalidArgument(NOT_A_ZIP, { field: 'egg', reason: 'EGG_NOT_ZIP' });
+    required(fields, 'project');
+    required(fields, 'version');
     throw new InvalidArgument(`'egg' parameter is required`, { field: 'egg', reason: 'MISSING_PARAMETER' });
   }
   if (form.file.field !== 'egg') {
     form.file.stream.resume();
     throw new InvalidArgument(`unexpected file field '${form.file.field}'; the egg goes in 'egg'`, { field: 'egg' });
   }
+  let fields = withQuery(form.fields, url);
+  if (fields.has('project') && fields.has('version')) {
+    // Check the names before reading the egg, so a bad name costs nothing.
+    checkId(required(fields, 'project'), 'project');
+    checkId(required(fields, 'version'), 'version');
+  }
   const egg = await stageEgg(deps.settings.tmpDir, form.file.stream, deps.settings.maxUploadSizeBytes);
-  const row = await versions.uploadVersion(deps, ctx.principal, { project, version, createProject: true, egg });
-  return { project, version, spiders: row.spiders.length };
+  try {
+    fields = withQuery(await form.done, url);
+    const project = checkId(required(fields, 'project'), 'project');
+    const version = checkId(required(fields, 'version'), 'version');
+    const row = await versions.uploadVersion(deps, ctx.principal, { project, version, createProject: true, egg });
+    return { project, version, spiders: row.spiders.length };
+  } finally {
+    await egg.discard();
+  }
 }
 
-function withFallback(fields: Map<string, string>, url: URL): Map<string, string> {
-  const merged = new Map<string, string>();
-  for (const [k, v] of url.searchParams) merged.set(k, v);
-  for (const [k, v] of fields) merged.set(k, v);
+/** Form fields over the query string's (scrapyd reads both). */
+function withQuery(fields: URLSearchParams, url: URL): URLSearchParams {
+  const merged = new URLSearchParams(fields);
+  for (const [k, v] of url.searchParams) if (!merged.has(k)) merged.append(k, v);
   return merged;
 }
 

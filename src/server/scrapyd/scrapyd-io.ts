@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgument } from '../../errors/domain-error.js';
 import { readBody } from '../http/http-io.js';
+import { readMultipart } from '../http/multipart.js';
 
 export function sendScrapyd(res: ServerResponse, nodeName: string, body: Record<string, unknown>, status = 200): void {
   const text = `${JSON.stringify({ node_name: nodeName, ...body })}\n`;
@@ -32,11 +33,16 @@ export async function formParams(req: IncomingMessage, url: URL): Promise<URLSea
   if (req.method === 'POST' && type.startsWith('application/x-www-form-urlencoded')) {
     const body = await readBody(req, 1024 * 1024);
     for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
+  } else if (req.method === 'POST' && type.startsWith('multipart/form-data')) {
+    // curl -F project=x: the same parameters as a form; files are not expected here.
+    const form = await readMultipart(req, { fileSize: 0, fields: 100 });
+    form.file?.stream.resume();
+    for (const [k, v] of await form.done) params.append(k, v);
   }
   return params;
 }
 
-export function required(params: URLSearchParams | Map<string, string>, name: string): string {
+export function required(params: URLSearchParams, name: string): string {
   const v = params.get(name);
   if (v === null || v === undefined || v === '') {
     throw new InvalidArgument(`'${name}' parameter is required`, { field: name, reason: 'MISSING_PARAMETER' });

@@ -6,7 +6,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/load.js';
 import { PACKAGE_VERSION } from '../package-root.js';
@@ -14,6 +13,7 @@ import { openAppContext } from './app-context.js';
 import { loadApiRoot, loadPackageDefinition } from './api-protos.js';
 import { makeAuthenticator } from './auth/authenticator.js';
 import { addServices } from './grpc/grpc-services.js';
+import { addGuardedReflection } from './grpc/guarded-reflection.js';
 import { makeHttpApp } from './http/http-app.js';
 import { makeRestHandler } from './http/rest-handler.js';
 import { createSniffingListener } from './listener.js';
@@ -31,16 +31,17 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const app = await openAppContext(config, logger);
   const { deps } = app;
+  const authenticate = makeAuthenticator(deps);
   const pipeline = new Pipeline(logger, [
     requestIdInterceptor,
     loggingInterceptor,
-    authInterceptor(config.enableAuthentication, makeAuthenticator(deps)),
+    authInterceptor(config.enableAuthentication, authenticate),
   ]);
   const bindings = allServices(deps);
 
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   addServices(grpcServer, pipeline, bindings);
-  new ReflectionService(loadPackageDefinition()).addToServer(grpcServer);
+  addGuardedReflection(grpcServer, loadPackageDefinition(), config.enableAuthentication, authenticate);
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
   const router = new RestRouter(collectRoutes(loadApiRoot()));

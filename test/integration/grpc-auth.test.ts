@@ -184,10 +184,11 @@ for (const kind of testDatabaseKinds()) {
       it(`serves reflection (${version}) on the same port: all ten services and ProjectService's descriptor`, async () => {
         const reflection = new GrpcReflection(env.server.address, grpc.credentials.createInsecure(), {}, version);
         try {
-          const services = await reflection.listServices();
+          const md = auth(env.admin);
+          const services = await reflection.listServices('*', md);
           assert.deepEqual(services.filter((s) => s.startsWith('scrapydd.')).sort(), SERVICES);
 
-          const descriptor = await reflection.getDescriptorBySymbol('scrapydd.v1.ProjectService');
+          const descriptor = await reflection.getDescriptorBySymbol('scrapydd.v1.ProjectService', md);
           const service = descriptor.getProtobufJsRoot().lookupService('scrapydd.v1.ProjectService');
           assert.deepEqual(Object.keys(service.methods).sort(), ['CreateProject', 'DeleteProject', 'GetProject', 'ListProjects']);
           assert.equal(service.methods.GetProject!.resolvedRequestType?.fullName, '.scrapydd.v1.GetProjectRequest');
@@ -197,10 +198,10 @@ for (const kind of testDatabaseKinds()) {
           const declaring = files.filter((f) => f.service?.some((s) => s.name === 'ProjectService'));
           assert.equal(declaring.length, 1, files.map((f) => f.name).join(', '));
           assert.equal(declaring[0]!.package, 'scrapydd.v1');
-          const byName = await reflection.getDescriptorByFileName(declaring[0]!.name);
+          const byName = await reflection.getDescriptorByFileName(declaring[0]!.name, md);
           assert.ok(byName.getProtobufJsRoot().lookupService('scrapydd.v1.ProjectService'));
 
-          const upload = (await reflection.listMethods('scrapydd.v1.VersionService')).find((m) => m.name === 'UploadVersion');
+          const upload = (await reflection.listMethods('scrapydd.v1.VersionService', md)).find((m) => m.name === 'UploadVersion');
           assert.equal(upload?.definition.requestStream, true);
           assert.equal(upload?.definition.responseStream, false);
         } finally {
@@ -208,6 +209,18 @@ for (const kind of testDatabaseKinds()) {
         }
       });
     }
+
+    it('refuses reflection without credentials or with a wrong password', async () => {
+      const reflection = new GrpcReflection(env.server.address, grpc.credentials.createInsecure());
+      try {
+        for (const md of [auth(), auth(basic('admin', 'not-the-password'))]) {
+          // The client library wraps the status into a plain Error.
+          await assert.rejects(reflection.listServices('*', md), /16 UNAUTHENTICATED/);
+        }
+      } finally {
+        (reflection as unknown as { client: grpc.Client }).client.close();
+      }
+    });
 
     it('serves HTTP/1.1 and gRPC on the same port at the same time', async () => {
       const projects = new ProjectServiceClient(env.server.address, grpc.credentials.createInsecure());

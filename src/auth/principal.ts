@@ -4,8 +4,10 @@ export interface Principal {
   readonly userId: string | undefined;
   readonly username: string;
   readonly admin: boolean;
-  /** How the caller proved it: password, api-key, or none (authentication off). */
-  readonly method: 'password' | 'api-key' | 'none';
+  /** How the caller proved it: password, api-key, a node's token or client certificate, or none (authentication off). */
+  readonly method: 'password' | 'api-key' | 'node-token' | 'client-certificate' | 'none';
+  /** Set when the caller is an agent (a node), nodes/{nodeId}; such callers reach only the agent methods. */
+  readonly nodeId?: string;
 }
 
 /** Every call when `enable_authentication = false`. */

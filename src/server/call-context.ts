@@ -16,6 +16,15 @@ export interface IncomingCall {
   readonly requestId: string | undefined;
   /** Health and similar calls that need no credentials. */
   readonly public: boolean;
+  /** The verified client certificate of a TLS connection (mTLS), if any. */
+  readonly clientCertificate?: ClientCertificate;
+}
+
+export interface ClientCertificate {
+  /** Subject common name, e.g. nodes/1234 for an agent certificate made by `scrapydd cert`. */
+  readonly commonName: string;
+  /** SHA-256 fingerprint, colon-separated hex as Node prints it. */
+  readonly fingerprint256: string;
 }
 
 export interface CallContext {

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -47,7 +49,14 @@ export interface Job {
   itemsUrl: string;
   createTime: string | undefined;
   startTime: string | undefined;
-  endTime: string | undefined;
+  endTime:
+    | string
+    | undefined;
+  /** Final Scrapy stats as a JSON object. */
+  statsJson: string;
+  logLineCount: string;
+  /** The job this one retries, if any. */
+  retryOf: string;
 }
 
 /** The life cycle of a job (see docs/jobs.md for the transitions). */
@@ -164,6 +173,29 @@ export interface CancelJobRequest {
   signal: string;
 }
 
+export interface ReadJobLogRequest {
+  name: string;
+  /** First line to send (0-based). */
+  firstLine: string;
+  /** Keep streaming new lines until the job ends. */
+  follow: boolean;
+}
+
+export interface ReadJobLogResponse {
+  firstLine: string;
+  lines: string[];
+}
+
+export interface ReadJobItemsRequest {
+  name: string;
+  firstItem: string;
+}
+
+export interface ReadJobItemsResponse {
+  firstItem: string;
+  items: string[];
+}
+
 function createBaseJob(): Job {
   return {
     name: "",
@@ -185,6 +217,9 @@ function createBaseJob(): Job {
     createTime: undefined,
     startTime: undefined,
     endTime: undefined,
+    statsJson: "",
+    logLineCount: "0",
+    retryOf: "",
   };
 }
 
@@ -246,6 +281,15 @@ export const Job: MessageFns<Job> = {
     }
     if (message.endTime !== undefined) {
       Timestamp.encode(toTimestamp(message.endTime), writer.uint32(154).fork()).join();
+    }
+    if (message.statsJson !== "") {
+      writer.uint32(162).string(message.statsJson);
+    }
+    if (message.logLineCount !== "0") {
+      writer.uint32(168).int64(message.logLineCount);
+    }
+    if (message.retryOf !== "") {
+      writer.uint32(178).string(message.retryOf);
     }
     return writer;
   },
@@ -421,6 +465,30 @@ export const Job: MessageFns<Job> = {
             message.endTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.statsJson = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.logLineCount = reader.int64().toString();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.retryOf = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -525,6 +593,21 @@ export const Job: MessageFns<Job> = {
         : isSet(object.end_time)
         ? globalThis.String(object.end_time)
         : undefined,
+      statsJson: isSet(object.statsJson)
+        ? globalThis.String(object.statsJson)
+        : isSet(object.stats_json)
+        ? globalThis.String(object.stats_json)
+        : "",
+      logLineCount: isSet(object.logLineCount)
+        ? globalThis.String(object.logLineCount)
+        : isSet(object.log_line_count)
+        ? globalThis.String(object.log_line_count)
+        : "0",
+      retryOf: isSet(object.retryOf)
+        ? globalThis.String(object.retryOf)
+        : isSet(object.retry_of)
+        ? globalThis.String(object.retry_of)
+        : "",
     };
   },
 
@@ -599,6 +682,15 @@ export const Job: MessageFns<Job> = {
     if (message.endTime !== undefined) {
       obj.endTime = message.endTime;
     }
+    if (message.statsJson !== "") {
+      obj.statsJson = message.statsJson;
+    }
+    if (message.logLineCount !== "0") {
+      obj.logLineCount = message.logLineCount;
+    }
+    if (message.retryOf !== "") {
+      obj.retryOf = message.retryOf;
+    }
     return obj;
   },
 
@@ -642,6 +734,9 @@ export const Job: MessageFns<Job> = {
     message.createTime = object.createTime ?? undefined;
     message.startTime = object.startTime ?? undefined;
     message.endTime = object.endTime ?? undefined;
+    message.statsJson = object.statsJson ?? "";
+    message.logLineCount = object.logLineCount ?? "0";
+    message.retryOf = object.retryOf ?? "";
     return message;
   },
 };
@@ -1202,6 +1297,378 @@ export const CancelJobRequest: MessageFns<CancelJobRequest> = {
   },
 };
 
+function createBaseReadJobLogRequest(): ReadJobLogRequest {
+  return { name: "", firstLine: "0", follow: false };
+}
+
+export const ReadJobLogRequest: MessageFns<ReadJobLogRequest> = {
+  encode(message: ReadJobLogRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.firstLine !== "0") {
+      writer.uint32(16).int64(message.firstLine);
+    }
+    if (message.follow !== false) {
+      writer.uint32(24).bool(message.follow);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadJobLogRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadJobLogRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.firstLine = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.follow = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadJobLogRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      firstLine: isSet(object.firstLine)
+        ? globalThis.String(object.firstLine)
+        : isSet(object.first_line)
+        ? globalThis.String(object.first_line)
+        : "0",
+      follow: isSet(object.follow) ? globalThis.Boolean(object.follow) : false,
+    };
+  },
+
+  toJSON(message: ReadJobLogRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.firstLine !== "0") {
+      obj.firstLine = message.firstLine;
+    }
+    if (message.follow !== false) {
+      obj.follow = message.follow;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReadJobLogRequest>): ReadJobLogRequest {
+    return ReadJobLogRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReadJobLogRequest>): ReadJobLogRequest {
+    const message = createBaseReadJobLogRequest();
+    message.name = object.name ?? "";
+    message.firstLine = object.firstLine ?? "0";
+    message.follow = object.follow ?? false;
+    return message;
+  },
+};
+
+function createBaseReadJobLogResponse(): ReadJobLogResponse {
+  return { firstLine: "0", lines: [] };
+}
+
+export const ReadJobLogResponse: MessageFns<ReadJobLogResponse> = {
+  encode(message: ReadJobLogResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.firstLine !== "0") {
+      writer.uint32(8).int64(message.firstLine);
+    }
+    for (const v of message.lines) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadJobLogResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadJobLogResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.firstLine = reader.int64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lines.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadJobLogResponse {
+    return {
+      firstLine: isSet(object.firstLine)
+        ? globalThis.String(object.firstLine)
+        : isSet(object.first_line)
+        ? globalThis.String(object.first_line)
+        : "0",
+      lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ReadJobLogResponse): unknown {
+    const obj: any = {};
+    if (message.firstLine !== "0") {
+      obj.firstLine = message.firstLine;
+    }
+    if (message.lines?.length) {
+      obj.lines = message.lines;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReadJobLogResponse>): ReadJobLogResponse {
+    return ReadJobLogResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReadJobLogResponse>): ReadJobLogResponse {
+    const message = createBaseReadJobLogResponse();
+    message.firstLine = object.firstLine ?? "0";
+    message.lines = object.lines?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseReadJobItemsRequest(): ReadJobItemsRequest {
+  return { name: "", firstItem: "0" };
+}
+
+export const ReadJobItemsRequest: MessageFns<ReadJobItemsRequest> = {
+  encode(message: ReadJobItemsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.firstItem !== "0") {
+      writer.uint32(16).int64(message.firstItem);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadJobItemsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadJobItemsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.firstItem = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadJobItemsRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      firstItem: isSet(object.firstItem)
+        ? globalThis.String(object.firstItem)
+        : isSet(object.first_item)
+        ? globalThis.String(object.first_item)
+        : "0",
+    };
+  },
+
+  toJSON(message: ReadJobItemsRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.firstItem !== "0") {
+      obj.firstItem = message.firstItem;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReadJobItemsRequest>): ReadJobItemsRequest {
+    return ReadJobItemsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReadJobItemsRequest>): ReadJobItemsRequest {
+    const message = createBaseReadJobItemsRequest();
+    message.name = object.name ?? "";
+    message.firstItem = object.firstItem ?? "0";
+    return message;
+  },
+};
+
+function createBaseReadJobItemsResponse(): ReadJobItemsResponse {
+  return { firstItem: "0", items: [] };
+}
+
+export const ReadJobItemsResponse: MessageFns<ReadJobItemsResponse> = {
+  encode(message: ReadJobItemsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.firstItem !== "0") {
+      writer.uint32(8).int64(message.firstItem);
+    }
+    for (const v of message.items) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadJobItemsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadJobItemsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.firstItem = reader.int64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.items.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadJobItemsResponse {
+    return {
+      firstItem: isSet(object.firstItem)
+        ? globalThis.String(object.firstItem)
+        : isSet(object.first_item)
+        ? globalThis.String(object.first_item)
+        : "0",
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ReadJobItemsResponse): unknown {
+    const obj: any = {};
+    if (message.firstItem !== "0") {
+      obj.firstItem = message.firstItem;
+    }
+    if (message.items?.length) {
+      obj.items = message.items;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReadJobItemsResponse>): ReadJobItemsResponse {
+    return ReadJobItemsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReadJobItemsResponse>): ReadJobItemsResponse {
+    const message = createBaseReadJobItemsResponse();
+    message.firstItem = object.firstItem ?? "0";
+    message.items = object.items?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /**
  * Jobs are runs of spiders. List across spiders or projects with `-`:
  * projects/-/spiders/-/jobs.
@@ -1228,6 +1695,27 @@ export const JobServiceService = {
     responseSerialize: (value: ListJobsResponse): Buffer => Buffer.from(ListJobsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListJobsResponse => ListJobsResponse.decode(value),
   },
+  /** Streams a job's log lines; with `follow`, keeps streaming until the job ends. */
+  readJobLog: {
+    path: "/scrapydd.v1.JobService/ReadJobLog" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ReadJobLogRequest): Buffer => Buffer.from(ReadJobLogRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReadJobLogRequest => ReadJobLogRequest.decode(value),
+    responseSerialize: (value: ReadJobLogResponse): Buffer => Buffer.from(ReadJobLogResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReadJobLogResponse => ReadJobLogResponse.decode(value),
+  },
+  /** Streams a job's items (JSON objects, one per string). */
+  readJobItems: {
+    path: "/scrapydd.v1.JobService/ReadJobItems" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ReadJobItemsRequest): Buffer => Buffer.from(ReadJobItemsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReadJobItemsRequest => ReadJobItemsRequest.decode(value),
+    responseSerialize: (value: ReadJobItemsResponse): Buffer =>
+      Buffer.from(ReadJobItemsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReadJobItemsResponse => ReadJobItemsResponse.decode(value),
+  },
   /** Cancels a job: a pending job leaves the queue, a running one is stopped. */
   cancelJob: {
     path: "/scrapydd.v1.JobService/CancelJob" as const,
@@ -1245,6 +1733,10 @@ export interface JobServiceServer extends UntypedServiceImplementation {
   getJob: handleUnaryCall<GetJobRequest, Job>;
   /** Lists jobs, newest first. */
   listJobs: handleUnaryCall<ListJobsRequest, ListJobsResponse>;
+  /** Streams a job's log lines; with `follow`, keeps streaming until the job ends. */
+  readJobLog: handleServerStreamingCall<ReadJobLogRequest, ReadJobLogResponse>;
+  /** Streams a job's items (JSON objects, one per string). */
+  readJobItems: handleServerStreamingCall<ReadJobItemsRequest, ReadJobItemsResponse>;
   /** Cancels a job: a pending job leaves the queue, a running one is stopped. */
   cancelJob: handleUnaryCall<CancelJobRequest, Job>;
 }
@@ -1279,6 +1771,23 @@ export interface JobServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListJobsResponse) => void,
   ): ClientUnaryCall;
+  /** Streams a job's log lines; with `follow`, keeps streaming until the job ends. */
+  readJobLog(request: ReadJobLogRequest, options?: Partial<CallOptions>): ClientReadableStream<ReadJobLogResponse>;
+  readJobLog(
+    request: ReadJobLogRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ReadJobLogResponse>;
+  /** Streams a job's items (JSON objects, one per string). */
+  readJobItems(
+    request: ReadJobItemsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ReadJobItemsResponse>;
+  readJobItems(
+    request: ReadJobItemsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ReadJobItemsResponse>;
   /** Cancels a job: a pending job leaves the queue, a running one is stopped. */
   cancelJob(request: CancelJobRequest, callback: (error: ServiceError | null, response: Job) => void): ClientUnaryCall;
   cancelJob(

@@ -12,8 +12,10 @@ import {
   Client,
   type ClientDuplexStream,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
   type handleBidiStreamingCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -75,14 +77,18 @@ export interface StreamNodeSessionResponse {
     | undefined;
 }
 
-/** The first message of a session. */
+/**
+ * The first message of a session. The node is the caller's credentials'
+ * node (permanent) or a new temporary node (authentication off).
+ */
 export interface AgentHello {
-  /** nodes/{node} for a permanent node; empty for a temporary one. */
-  node: string;
   tags: string[];
   slots: number;
   agentVersion: string;
-  /** Jobs the agent is running now (after a reconnect). */
+  /**
+   * Jobs the agent is running now, or finished without the server knowing
+   * (after a reconnect), projects/{p}/spiders/{s}/jobs/{j}.
+   */
   runningJobs: string[];
 }
 
@@ -95,24 +101,36 @@ export interface JobStarted {
   pid: number;
 }
 
+/**
+ * Log lines of a job, numbered from 0; batches may be re-sent after a
+ * reconnect and the server keeps each line once.
+ */
 export interface JobLogLines {
   job: string;
+  firstLine: string;
   lines: string[];
 }
 
+/** Scraped items (JSON objects), numbered from 0, kept once like log lines. */
 export interface JobItems {
   job: string;
-  /** JSON objects, one per item. */
+  firstItem: string;
   items: string[];
 }
 
 export interface JobFinished {
   job: string;
+  /** SUCCEEDED, FAILED or CANCELLED. */
+  state: Job_State;
   exitCode: number;
+  warning: boolean;
+  /** Scrapy's finish_reason, or cancelled / timeout. */
+  closeReason: string;
   /** Final Scrapy stats as a JSON object. */
   statsJson: string;
-  closeReason: string;
-  state: Job_State;
+  /** How many log lines and items the job produced in all. */
+  logLineCount: string;
+  itemCount: string;
 }
 
 export interface SessionAccepted {
@@ -121,27 +139,59 @@ export interface SessionAccepted {
   /** nodes/{node} */
   node: string;
   heartbeatIntervalSeconds: number;
+  /**
+   * For each running job the server still gives to this node: what it has
+   * received so far, so the agent sends the rest.
+   */
+  resume: JobResume[];
+}
+
+/** Where to continue a job's log and items after a reconnect. */
+export interface JobResume {
+  job: string;
+  logLinesReceived: string;
+  itemsReceived: string;
 }
 
 export interface JobAssignment {
   job:
     | Job
     | undefined;
-  /** Hex SHA-256 of the version's egg, to fetch and cache. */
+  /** Hex SHA-256 and size of the version's egg, fetched with FetchEgg. */
   eggSha256: string;
+  eggSizeBytes: string;
   settingsModule: string;
+  /**
+   * The agent stops the job after this long (SIGINT, then SIGKILL after
+   * cancel_grace_seconds) and reports it CANCELLED with close_reason timeout.
+   */
   timeoutSeconds: number;
+  cancelGraceSeconds: number;
   extraRequirements: string[];
 }
 
+/** Stop a running job: `signal` (INT by default), SIGKILL after the grace. */
 export interface JobCancel {
   job: string;
   signal: string;
   graceSeconds: number;
 }
 
+/** Kill a job this node no longer owns, at once and without reporting it. */
 export interface JobKill {
   job: string;
+}
+
+export interface FetchEggRequest {
+  /** Hex SHA-256 of an egg of a job assigned to the caller. */
+  sha256: string;
+  /** Resume from this byte. */
+  offset: string;
+}
+
+export interface FetchEggResponse {
+  chunk: Buffer;
+  totalSizeBytes: string;
 }
 
 function createBaseNodeSession(): NodeSession {
@@ -956,25 +1006,22 @@ export const StreamNodeSessionResponse: MessageFns<StreamNodeSessionResponse> = 
 };
 
 function createBaseAgentHello(): AgentHello {
-  return { node: "", tags: [], slots: 0, agentVersion: "", runningJobs: [] };
+  return { tags: [], slots: 0, agentVersion: "", runningJobs: [] };
 }
 
 export const AgentHello: MessageFns<AgentHello> = {
   encode(message: AgentHello, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.node !== "") {
-      writer.uint32(10).string(message.node);
-    }
     for (const v of message.tags) {
-      writer.uint32(18).string(v!);
+      writer.uint32(10).string(v!);
     }
     if (message.slots !== 0) {
-      writer.uint32(24).int32(message.slots);
+      writer.uint32(16).int32(message.slots);
     }
     if (message.agentVersion !== "") {
-      writer.uint32(34).string(message.agentVersion);
+      writer.uint32(26).string(message.agentVersion);
     }
     for (const v of message.runningJobs) {
-      writer.uint32(42).string(v!);
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -997,35 +1044,27 @@ export const AgentHello: MessageFns<AgentHello> = {
               break;
             }
 
-            message.node = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
             message.tags.push(reader.string());
             continue;
           }
-          case 3: {
-            if (tag !== 24) {
+          case 2: {
+            if (tag !== 16) {
               break;
             }
 
             message.slots = reader.int32();
             continue;
           }
-          case 4: {
-            if (tag !== 34) {
+          case 3: {
+            if (tag !== 26) {
               break;
             }
 
             message.agentVersion = reader.string();
             continue;
           }
-          case 5: {
-            if (tag !== 42) {
+          case 4: {
+            if (tag !== 34) {
               break;
             }
 
@@ -1046,7 +1085,6 @@ export const AgentHello: MessageFns<AgentHello> = {
 
   fromJSON(object: any): AgentHello {
     return {
-      node: isSet(object.node) ? globalThis.String(object.node) : "",
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
       slots: isSet(object.slots) ? globalThis.Number(object.slots) : 0,
       agentVersion: isSet(object.agentVersion)
@@ -1064,9 +1102,6 @@ export const AgentHello: MessageFns<AgentHello> = {
 
   toJSON(message: AgentHello): unknown {
     const obj: any = {};
-    if (message.node !== "") {
-      obj.node = message.node;
-    }
     if (message.tags?.length) {
       obj.tags = message.tags;
     }
@@ -1087,7 +1122,6 @@ export const AgentHello: MessageFns<AgentHello> = {
   },
   fromPartial(object: DeepPartial<AgentHello>): AgentHello {
     const message = createBaseAgentHello();
-    message.node = object.node ?? "";
     message.tags = object.tags?.map((e) => e) || [];
     message.slots = object.slots ?? 0;
     message.agentVersion = object.agentVersion ?? "";
@@ -1255,7 +1289,7 @@ export const JobStarted: MessageFns<JobStarted> = {
 };
 
 function createBaseJobLogLines(): JobLogLines {
-  return { job: "", lines: [] };
+  return { job: "", firstLine: "0", lines: [] };
 }
 
 export const JobLogLines: MessageFns<JobLogLines> = {
@@ -1263,8 +1297,11 @@ export const JobLogLines: MessageFns<JobLogLines> = {
     if (message.job !== "") {
       writer.uint32(10).string(message.job);
     }
+    if (message.firstLine !== "0") {
+      writer.uint32(16).int64(message.firstLine);
+    }
     for (const v of message.lines) {
-      writer.uint32(18).string(v!);
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -1291,7 +1328,15 @@ export const JobLogLines: MessageFns<JobLogLines> = {
             continue;
           }
           case 2: {
-            if (tag !== 18) {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.firstLine = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
               break;
             }
 
@@ -1313,6 +1358,11 @@ export const JobLogLines: MessageFns<JobLogLines> = {
   fromJSON(object: any): JobLogLines {
     return {
       job: isSet(object.job) ? globalThis.String(object.job) : "",
+      firstLine: isSet(object.firstLine)
+        ? globalThis.String(object.firstLine)
+        : isSet(object.first_line)
+        ? globalThis.String(object.first_line)
+        : "0",
       lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => globalThis.String(e)) : [],
     };
   },
@@ -1321,6 +1371,9 @@ export const JobLogLines: MessageFns<JobLogLines> = {
     const obj: any = {};
     if (message.job !== "") {
       obj.job = message.job;
+    }
+    if (message.firstLine !== "0") {
+      obj.firstLine = message.firstLine;
     }
     if (message.lines?.length) {
       obj.lines = message.lines;
@@ -1334,13 +1387,14 @@ export const JobLogLines: MessageFns<JobLogLines> = {
   fromPartial(object: DeepPartial<JobLogLines>): JobLogLines {
     const message = createBaseJobLogLines();
     message.job = object.job ?? "";
+    message.firstLine = object.firstLine ?? "0";
     message.lines = object.lines?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseJobItems(): JobItems {
-  return { job: "", items: [] };
+  return { job: "", firstItem: "0", items: [] };
 }
 
 export const JobItems: MessageFns<JobItems> = {
@@ -1348,8 +1402,11 @@ export const JobItems: MessageFns<JobItems> = {
     if (message.job !== "") {
       writer.uint32(10).string(message.job);
     }
+    if (message.firstItem !== "0") {
+      writer.uint32(16).int64(message.firstItem);
+    }
     for (const v of message.items) {
-      writer.uint32(18).string(v!);
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -1376,7 +1433,15 @@ export const JobItems: MessageFns<JobItems> = {
             continue;
           }
           case 2: {
-            if (tag !== 18) {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.firstItem = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
               break;
             }
 
@@ -1398,6 +1463,11 @@ export const JobItems: MessageFns<JobItems> = {
   fromJSON(object: any): JobItems {
     return {
       job: isSet(object.job) ? globalThis.String(object.job) : "",
+      firstItem: isSet(object.firstItem)
+        ? globalThis.String(object.firstItem)
+        : isSet(object.first_item)
+        ? globalThis.String(object.first_item)
+        : "0",
       items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => globalThis.String(e)) : [],
     };
   },
@@ -1406,6 +1476,9 @@ export const JobItems: MessageFns<JobItems> = {
     const obj: any = {};
     if (message.job !== "") {
       obj.job = message.job;
+    }
+    if (message.firstItem !== "0") {
+      obj.firstItem = message.firstItem;
     }
     if (message.items?.length) {
       obj.items = message.items;
@@ -1419,13 +1492,23 @@ export const JobItems: MessageFns<JobItems> = {
   fromPartial(object: DeepPartial<JobItems>): JobItems {
     const message = createBaseJobItems();
     message.job = object.job ?? "";
+    message.firstItem = object.firstItem ?? "0";
     message.items = object.items?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseJobFinished(): JobFinished {
-  return { job: "", exitCode: 0, statsJson: "", closeReason: "", state: 0 };
+  return {
+    job: "",
+    state: 0,
+    exitCode: 0,
+    warning: false,
+    closeReason: "",
+    statsJson: "",
+    logLineCount: "0",
+    itemCount: "0",
+  };
 }
 
 export const JobFinished: MessageFns<JobFinished> = {
@@ -1433,17 +1516,26 @@ export const JobFinished: MessageFns<JobFinished> = {
     if (message.job !== "") {
       writer.uint32(10).string(message.job);
     }
-    if (message.exitCode !== 0) {
-      writer.uint32(16).int32(message.exitCode);
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
     }
-    if (message.statsJson !== "") {
-      writer.uint32(26).string(message.statsJson);
+    if (message.exitCode !== 0) {
+      writer.uint32(24).int32(message.exitCode);
+    }
+    if (message.warning !== false) {
+      writer.uint32(32).bool(message.warning);
     }
     if (message.closeReason !== "") {
-      writer.uint32(34).string(message.closeReason);
+      writer.uint32(42).string(message.closeReason);
     }
-    if (message.state !== 0) {
-      writer.uint32(40).int32(message.state);
+    if (message.statsJson !== "") {
+      writer.uint32(50).string(message.statsJson);
+    }
+    if (message.logLineCount !== "0") {
+      writer.uint32(56).int64(message.logLineCount);
+    }
+    if (message.itemCount !== "0") {
+      writer.uint32(64).int64(message.itemCount);
     }
     return writer;
   },
@@ -1474,31 +1566,55 @@ export const JobFinished: MessageFns<JobFinished> = {
               break;
             }
 
-            message.exitCode = reader.int32();
+            message.state = reader.int32() as any;
             continue;
           }
           case 3: {
-            if (tag !== 26) {
+            if (tag !== 24) {
               break;
             }
 
-            message.statsJson = reader.string();
+            message.exitCode = reader.int32();
             continue;
           }
           case 4: {
-            if (tag !== 34) {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.warning = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
               break;
             }
 
             message.closeReason = reader.string();
             continue;
           }
-          case 5: {
-            if (tag !== 40) {
+          case 6: {
+            if (tag !== 50) {
               break;
             }
 
-            message.state = reader.int32() as any;
+            message.statsJson = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.logLineCount = reader.int64().toString();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.itemCount = reader.int64().toString();
             continue;
           }
         }
@@ -1516,22 +1632,33 @@ export const JobFinished: MessageFns<JobFinished> = {
   fromJSON(object: any): JobFinished {
     return {
       job: isSet(object.job) ? globalThis.String(object.job) : "",
+      state: isSet(object.state) ? job_StateFromJSON(object.state) : 0,
       exitCode: isSet(object.exitCode)
         ? globalThis.Number(object.exitCode)
         : isSet(object.exit_code)
         ? globalThis.Number(object.exit_code)
         : 0,
-      statsJson: isSet(object.statsJson)
-        ? globalThis.String(object.statsJson)
-        : isSet(object.stats_json)
-        ? globalThis.String(object.stats_json)
-        : "",
+      warning: isSet(object.warning) ? globalThis.Boolean(object.warning) : false,
       closeReason: isSet(object.closeReason)
         ? globalThis.String(object.closeReason)
         : isSet(object.close_reason)
         ? globalThis.String(object.close_reason)
         : "",
-      state: isSet(object.state) ? job_StateFromJSON(object.state) : 0,
+      statsJson: isSet(object.statsJson)
+        ? globalThis.String(object.statsJson)
+        : isSet(object.stats_json)
+        ? globalThis.String(object.stats_json)
+        : "",
+      logLineCount: isSet(object.logLineCount)
+        ? globalThis.String(object.logLineCount)
+        : isSet(object.log_line_count)
+        ? globalThis.String(object.log_line_count)
+        : "0",
+      itemCount: isSet(object.itemCount)
+        ? globalThis.String(object.itemCount)
+        : isSet(object.item_count)
+        ? globalThis.String(object.item_count)
+        : "0",
     };
   },
 
@@ -1540,17 +1667,26 @@ export const JobFinished: MessageFns<JobFinished> = {
     if (message.job !== "") {
       obj.job = message.job;
     }
+    if (message.state !== 0) {
+      obj.state = job_StateToJSON(message.state);
+    }
     if (message.exitCode !== 0) {
       obj.exitCode = Math.round(message.exitCode);
     }
-    if (message.statsJson !== "") {
-      obj.statsJson = message.statsJson;
+    if (message.warning !== false) {
+      obj.warning = message.warning;
     }
     if (message.closeReason !== "") {
       obj.closeReason = message.closeReason;
     }
-    if (message.state !== 0) {
-      obj.state = job_StateToJSON(message.state);
+    if (message.statsJson !== "") {
+      obj.statsJson = message.statsJson;
+    }
+    if (message.logLineCount !== "0") {
+      obj.logLineCount = message.logLineCount;
+    }
+    if (message.itemCount !== "0") {
+      obj.itemCount = message.itemCount;
     }
     return obj;
   },
@@ -1561,16 +1697,19 @@ export const JobFinished: MessageFns<JobFinished> = {
   fromPartial(object: DeepPartial<JobFinished>): JobFinished {
     const message = createBaseJobFinished();
     message.job = object.job ?? "";
-    message.exitCode = object.exitCode ?? 0;
-    message.statsJson = object.statsJson ?? "";
-    message.closeReason = object.closeReason ?? "";
     message.state = object.state ?? 0;
+    message.exitCode = object.exitCode ?? 0;
+    message.warning = object.warning ?? false;
+    message.closeReason = object.closeReason ?? "";
+    message.statsJson = object.statsJson ?? "";
+    message.logLineCount = object.logLineCount ?? "0";
+    message.itemCount = object.itemCount ?? "0";
     return message;
   },
 };
 
 function createBaseSessionAccepted(): SessionAccepted {
-  return { session: "", node: "", heartbeatIntervalSeconds: 0 };
+  return { session: "", node: "", heartbeatIntervalSeconds: 0, resume: [] };
 }
 
 export const SessionAccepted: MessageFns<SessionAccepted> = {
@@ -1583,6 +1722,9 @@ export const SessionAccepted: MessageFns<SessionAccepted> = {
     }
     if (message.heartbeatIntervalSeconds !== 0) {
       writer.uint32(24).int32(message.heartbeatIntervalSeconds);
+    }
+    for (const v of message.resume) {
+      JobResume.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1624,6 +1766,14 @@ export const SessionAccepted: MessageFns<SessionAccepted> = {
             message.heartbeatIntervalSeconds = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.resume.push(JobResume.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1645,6 +1795,7 @@ export const SessionAccepted: MessageFns<SessionAccepted> = {
         : isSet(object.heartbeat_interval_seconds)
         ? globalThis.Number(object.heartbeat_interval_seconds)
         : 0,
+      resume: globalThis.Array.isArray(object?.resume) ? object.resume.map((e: any) => JobResume.fromJSON(e)) : [],
     };
   },
 
@@ -1659,6 +1810,9 @@ export const SessionAccepted: MessageFns<SessionAccepted> = {
     if (message.heartbeatIntervalSeconds !== 0) {
       obj.heartbeatIntervalSeconds = Math.round(message.heartbeatIntervalSeconds);
     }
+    if (message.resume?.length) {
+      obj.resume = message.resume.map((e) => JobResume.toJSON(e));
+    }
     return obj;
   },
 
@@ -1670,12 +1824,130 @@ export const SessionAccepted: MessageFns<SessionAccepted> = {
     message.session = object.session ?? "";
     message.node = object.node ?? "";
     message.heartbeatIntervalSeconds = object.heartbeatIntervalSeconds ?? 0;
+    message.resume = object.resume?.map((e) => JobResume.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseJobResume(): JobResume {
+  return { job: "", logLinesReceived: "0", itemsReceived: "0" };
+}
+
+export const JobResume: MessageFns<JobResume> = {
+  encode(message: JobResume, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.job !== "") {
+      writer.uint32(10).string(message.job);
+    }
+    if (message.logLinesReceived !== "0") {
+      writer.uint32(16).int64(message.logLinesReceived);
+    }
+    if (message.itemsReceived !== "0") {
+      writer.uint32(24).int64(message.itemsReceived);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobResume {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobResume();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.logLinesReceived = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.itemsReceived = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobResume {
+    return {
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+      logLinesReceived: isSet(object.logLinesReceived)
+        ? globalThis.String(object.logLinesReceived)
+        : isSet(object.log_lines_received)
+        ? globalThis.String(object.log_lines_received)
+        : "0",
+      itemsReceived: isSet(object.itemsReceived)
+        ? globalThis.String(object.itemsReceived)
+        : isSet(object.items_received)
+        ? globalThis.String(object.items_received)
+        : "0",
+    };
+  },
+
+  toJSON(message: JobResume): unknown {
+    const obj: any = {};
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    if (message.logLinesReceived !== "0") {
+      obj.logLinesReceived = message.logLinesReceived;
+    }
+    if (message.itemsReceived !== "0") {
+      obj.itemsReceived = message.itemsReceived;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobResume>): JobResume {
+    return JobResume.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobResume>): JobResume {
+    const message = createBaseJobResume();
+    message.job = object.job ?? "";
+    message.logLinesReceived = object.logLinesReceived ?? "0";
+    message.itemsReceived = object.itemsReceived ?? "0";
     return message;
   },
 };
 
 function createBaseJobAssignment(): JobAssignment {
-  return { job: undefined, eggSha256: "", settingsModule: "", timeoutSeconds: 0, extraRequirements: [] };
+  return {
+    job: undefined,
+    eggSha256: "",
+    eggSizeBytes: "0",
+    settingsModule: "",
+    timeoutSeconds: 0,
+    cancelGraceSeconds: 0,
+    extraRequirements: [],
+  };
 }
 
 export const JobAssignment: MessageFns<JobAssignment> = {
@@ -1686,14 +1958,20 @@ export const JobAssignment: MessageFns<JobAssignment> = {
     if (message.eggSha256 !== "") {
       writer.uint32(18).string(message.eggSha256);
     }
+    if (message.eggSizeBytes !== "0") {
+      writer.uint32(24).int64(message.eggSizeBytes);
+    }
     if (message.settingsModule !== "") {
-      writer.uint32(26).string(message.settingsModule);
+      writer.uint32(34).string(message.settingsModule);
     }
     if (message.timeoutSeconds !== 0) {
-      writer.uint32(32).int32(message.timeoutSeconds);
+      writer.uint32(40).int32(message.timeoutSeconds);
+    }
+    if (message.cancelGraceSeconds !== 0) {
+      writer.uint32(48).int32(message.cancelGraceSeconds);
     }
     for (const v of message.extraRequirements) {
-      writer.uint32(42).string(v!);
+      writer.uint32(58).string(v!);
     }
     return writer;
   },
@@ -1728,23 +2006,39 @@ export const JobAssignment: MessageFns<JobAssignment> = {
             continue;
           }
           case 3: {
-            if (tag !== 26) {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.eggSizeBytes = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
               break;
             }
 
             message.settingsModule = reader.string();
             continue;
           }
-          case 4: {
-            if (tag !== 32) {
+          case 5: {
+            if (tag !== 40) {
               break;
             }
 
             message.timeoutSeconds = reader.int32();
             continue;
           }
-          case 5: {
-            if (tag !== 42) {
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.cancelGraceSeconds = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
               break;
             }
 
@@ -1771,6 +2065,11 @@ export const JobAssignment: MessageFns<JobAssignment> = {
         : isSet(object.egg_sha256)
         ? globalThis.String(object.egg_sha256)
         : "",
+      eggSizeBytes: isSet(object.eggSizeBytes)
+        ? globalThis.String(object.eggSizeBytes)
+        : isSet(object.egg_size_bytes)
+        ? globalThis.String(object.egg_size_bytes)
+        : "0",
       settingsModule: isSet(object.settingsModule)
         ? globalThis.String(object.settingsModule)
         : isSet(object.settings_module)
@@ -1780,6 +2079,11 @@ export const JobAssignment: MessageFns<JobAssignment> = {
         ? globalThis.Number(object.timeoutSeconds)
         : isSet(object.timeout_seconds)
         ? globalThis.Number(object.timeout_seconds)
+        : 0,
+      cancelGraceSeconds: isSet(object.cancelGraceSeconds)
+        ? globalThis.Number(object.cancelGraceSeconds)
+        : isSet(object.cancel_grace_seconds)
+        ? globalThis.Number(object.cancel_grace_seconds)
         : 0,
       extraRequirements: globalThis.Array.isArray(object?.extraRequirements)
         ? object.extraRequirements.map((e: any) => globalThis.String(e))
@@ -1797,11 +2101,17 @@ export const JobAssignment: MessageFns<JobAssignment> = {
     if (message.eggSha256 !== "") {
       obj.eggSha256 = message.eggSha256;
     }
+    if (message.eggSizeBytes !== "0") {
+      obj.eggSizeBytes = message.eggSizeBytes;
+    }
     if (message.settingsModule !== "") {
       obj.settingsModule = message.settingsModule;
     }
     if (message.timeoutSeconds !== 0) {
       obj.timeoutSeconds = Math.round(message.timeoutSeconds);
+    }
+    if (message.cancelGraceSeconds !== 0) {
+      obj.cancelGraceSeconds = Math.round(message.cancelGraceSeconds);
     }
     if (message.extraRequirements?.length) {
       obj.extraRequirements = message.extraRequirements;
@@ -1816,8 +2126,10 @@ export const JobAssignment: MessageFns<JobAssignment> = {
     const message = createBaseJobAssignment();
     message.job = (object.job !== undefined && object.job !== null) ? Job.fromPartial(object.job) : undefined;
     message.eggSha256 = object.eggSha256 ?? "";
+    message.eggSizeBytes = object.eggSizeBytes ?? "0";
     message.settingsModule = object.settingsModule ?? "";
     message.timeoutSeconds = object.timeoutSeconds ?? 0;
+    message.cancelGraceSeconds = object.cancelGraceSeconds ?? 0;
     message.extraRequirements = object.extraRequirements?.map((e) => e) || [];
     return message;
   },
@@ -1995,6 +2307,180 @@ export const JobKill: MessageFns<JobKill> = {
   },
 };
 
+function createBaseFetchEggRequest(): FetchEggRequest {
+  return { sha256: "", offset: "0" };
+}
+
+export const FetchEggRequest: MessageFns<FetchEggRequest> = {
+  encode(message: FetchEggRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sha256 !== "") {
+      writer.uint32(10).string(message.sha256);
+    }
+    if (message.offset !== "0") {
+      writer.uint32(16).int64(message.offset);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FetchEggRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFetchEggRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.offset = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FetchEggRequest {
+    return {
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      offset: isSet(object.offset) ? globalThis.String(object.offset) : "0",
+    };
+  },
+
+  toJSON(message: FetchEggRequest): unknown {
+    const obj: any = {};
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.offset !== "0") {
+      obj.offset = message.offset;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FetchEggRequest>): FetchEggRequest {
+    return FetchEggRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FetchEggRequest>): FetchEggRequest {
+    const message = createBaseFetchEggRequest();
+    message.sha256 = object.sha256 ?? "";
+    message.offset = object.offset ?? "0";
+    return message;
+  },
+};
+
+function createBaseFetchEggResponse(): FetchEggResponse {
+  return { chunk: Buffer.alloc(0), totalSizeBytes: "0" };
+}
+
+export const FetchEggResponse: MessageFns<FetchEggResponse> = {
+  encode(message: FetchEggResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.chunk.length !== 0) {
+      writer.uint32(10).bytes(message.chunk);
+    }
+    if (message.totalSizeBytes !== "0") {
+      writer.uint32(16).int64(message.totalSizeBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FetchEggResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFetchEggResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.chunk = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.totalSizeBytes = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FetchEggResponse {
+    return {
+      chunk: isSet(object.chunk) ? Buffer.from(bytesFromBase64(object.chunk)) : Buffer.alloc(0),
+      totalSizeBytes: isSet(object.totalSizeBytes)
+        ? globalThis.String(object.totalSizeBytes)
+        : isSet(object.total_size_bytes)
+        ? globalThis.String(object.total_size_bytes)
+        : "0",
+    };
+  },
+
+  toJSON(message: FetchEggResponse): unknown {
+    const obj: any = {};
+    if (message.chunk.length !== 0) {
+      obj.chunk = base64FromBytes(message.chunk);
+    }
+    if (message.totalSizeBytes !== "0") {
+      obj.totalSizeBytes = message.totalSizeBytes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FetchEggResponse>): FetchEggResponse {
+    return FetchEggResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FetchEggResponse>): FetchEggResponse {
+    const message = createBaseFetchEggResponse();
+    message.chunk = object.chunk ?? Buffer.alloc(0);
+    message.totalSizeBytes = object.totalSizeBytes ?? "0";
+    return message;
+  },
+};
+
 /**
  * A node session is one online period of an agent: one bidirectional stream
  * carrying heartbeats and job events up and assignments and cancels down.
@@ -2024,7 +2510,10 @@ export const NodeSessionServiceService = {
       Buffer.from(ListNodeSessionsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListNodeSessionsResponse => ListNodeSessionsResponse.decode(value),
   },
-  /** The agent's stream. The first message must be `hello`. */
+  /**
+   * The agent's stream. The first message must be `hello`; a new session of
+   * a node replaces its previous one.
+   */
   streamNodeSession: {
     path: "/scrapydd.v1.NodeSessionService/StreamNodeSession" as const,
     requestStream: true as const,
@@ -2036,6 +2525,16 @@ export const NodeSessionServiceService = {
       Buffer.from(StreamNodeSessionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamNodeSessionResponse => StreamNodeSessionResponse.decode(value),
   },
+  /** Streams an egg to an agent that has a job using it. */
+  fetchEgg: {
+    path: "/scrapydd.v1.NodeSessionService/FetchEgg" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: FetchEggRequest): Buffer => Buffer.from(FetchEggRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FetchEggRequest => FetchEggRequest.decode(value),
+    responseSerialize: (value: FetchEggResponse): Buffer => Buffer.from(FetchEggResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FetchEggResponse => FetchEggResponse.decode(value),
+  },
 } as const;
 
 export interface NodeSessionServiceServer extends UntypedServiceImplementation {
@@ -2043,8 +2542,13 @@ export interface NodeSessionServiceServer extends UntypedServiceImplementation {
   getNodeSession: handleUnaryCall<GetNodeSessionRequest, NodeSession>;
   /** Lists sessions, newest first. */
   listNodeSessions: handleUnaryCall<ListNodeSessionsRequest, ListNodeSessionsResponse>;
-  /** The agent's stream. The first message must be `hello`. */
+  /**
+   * The agent's stream. The first message must be `hello`; a new session of
+   * a node replaces its previous one.
+   */
   streamNodeSession: handleBidiStreamingCall<StreamNodeSessionRequest, StreamNodeSessionResponse>;
+  /** Streams an egg to an agent that has a job using it. */
+  fetchEgg: handleServerStreamingCall<FetchEggRequest, FetchEggResponse>;
 }
 
 export interface NodeSessionServiceClient extends Client {
@@ -2080,7 +2584,10 @@ export interface NodeSessionServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListNodeSessionsResponse) => void,
   ): ClientUnaryCall;
-  /** The agent's stream. The first message must be `hello`. */
+  /**
+   * The agent's stream. The first message must be `hello`; a new session of
+   * a node replaces its previous one.
+   */
   streamNodeSession(): ClientDuplexStream<StreamNodeSessionRequest, StreamNodeSessionResponse>;
   streamNodeSession(
     options: Partial<CallOptions>,
@@ -2089,6 +2596,13 @@ export interface NodeSessionServiceClient extends Client {
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<StreamNodeSessionRequest, StreamNodeSessionResponse>;
+  /** Streams an egg to an agent that has a job using it. */
+  fetchEgg(request: FetchEggRequest, options?: Partial<CallOptions>): ClientReadableStream<FetchEggResponse>;
+  fetchEgg(
+    request: FetchEggRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<FetchEggResponse>;
 }
 
 export const NodeSessionServiceClient = makeGenericClientConstructor(
@@ -2099,6 +2613,14 @@ export const NodeSessionServiceClient = makeGenericClientConstructor(
   service: typeof NodeSessionServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

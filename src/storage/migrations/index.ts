@@ -1,4 +1,5 @@
 /** Every migration, in order. Migrations are immutable once released: add new ones. */
 import { Initial1764000000001 } from './0001-initial.js';
+import { NodesAndJobs1764000000002 } from './0002-nodes-and-jobs.js';
 
-export const migrations = [Initial1764000000001];
+export const migrations = [Initial1764000000001, NodesAndJobs1764000000002];

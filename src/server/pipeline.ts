@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { LOCAL_ADMIN, type Principal } from '../auth/principal.js';
-import { type DomainError, Code, toDomainError } from '../errors/domain-error.js';
+import { type DomainError, Code, PermissionDenied, toDomainError, Unauthenticated } from '../errors/domain-error.js';
 import type { CallContext, IncomingCall } from './call-context.js';
 
 /** Context being built up by interceptors. */
@@ -20,7 +20,13 @@ export interface PartialContext {
 export type Next<T> = (ctx: PartialContext) => Promise<T>;
 export type Interceptor = <T>(ctx: PartialContext, next: Next<T>) => Promise<T>;
 
-export type Authenticate = (authorization: string | undefined) => Promise<Principal | undefined>;
+export type Authenticate = (call: IncomingCall) => Promise<Principal | undefined>;
+
+/** The only methods an agent's (node's) credentials reach. */
+export const NODE_METHODS: ReadonlySet<string> = new Set([
+  'scrapydd.v1.NodeSessionService/StreamNodeSession',
+  'scrapydd.v1.NodeSessionService/FetchEgg',
+]);
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -53,10 +59,12 @@ export const loggingInterceptor: Interceptor = async (ctx, next) => {
 export function authInterceptor(enabled: boolean, authenticate: Authenticate): Interceptor {
   return async (ctx, next) => {
     if (!enabled) return next({ ...ctx, principal: LOCAL_ADMIN });
-    const principal = await authenticate(ctx.call.authorization);
+    const principal = await authenticate(ctx.call);
     if (!principal && !ctx.call.public) {
-      const { Unauthenticated } = await import('../errors/domain-error.js');
       throw new Unauthenticated('authentication required: send HTTP Basic credentials or "Authorization: Bearer <api key>"');
+    }
+    if (principal?.nodeId !== undefined && !NODE_METHODS.has(ctx.call.method)) {
+      throw new PermissionDenied('node credentials are only for the agent session');
     }
     return next({ ...ctx, principal, logger: principal ? ctx.logger.child({ user: principal.username }) : ctx.logger });
   };

@@ -16,7 +16,7 @@ const pipeline = (enabled: boolean) =>
   new Pipeline(logger, [
     requestIdInterceptor,
     loggingInterceptor,
-    authInterceptor(enabled, async (auth) => {
+    authInterceptor(enabled, async ({ authorization: auth }) => {
       if (auth === undefined) return undefined;
       if (auth === 'Bearer good') return alice;
       throw new Unauthenticated('invalid API key');
@@ -46,6 +46,14 @@ describe('the interceptor chain', () => {
     const p = await pipeline(false).run(call(), async (ctx) => ctx.principal);
     assert.equal(p.admin, true);
     assert.equal(p.username, 'local');
+  });
+
+  it('lets node credentials reach only the agent methods', async () => {
+    const node: Principal = { userId: undefined, username: 'nodes/7', admin: false, method: 'node-token', nodeId: '7' };
+    const p = new Pipeline(logger, [authInterceptor(true, async () => node)]);
+    await assert.rejects(p.run(call({ authorization: 'Bearer n' }), async () => 'ran'), (e: DomainError) => e.code === Code.PERMISSION_DENIED);
+    const ok = await p.run(call({ authorization: 'Bearer n', method: 'scrapydd.v1.NodeSessionService/FetchEgg' }), async () => 'ran');
+    assert.equal(ok, 'ran');
   });
 
   it('turns foreign errors into INTERNAL without their message', async () => {

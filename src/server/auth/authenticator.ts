@@ -9,9 +9,11 @@ import type { Deps } from '../../domain/deps.js';
 import { authenticateApiKey } from '../../domain/users/api-key-service.js';
 import { signIn } from '../../domain/users/user-service.js';
 import { parseAuthorization } from './authorization-header.js';
+import type { IncomingCall } from '../call-context.js';
 
-export function makeAuthenticator(deps: Deps): (authorization: string | undefined) => Promise<Principal | undefined> {
-  return async (authorization) => {
+export function makeAuthenticator(deps: Deps): (call: IncomingCall) => Promise<Principal | undefined> {
+  return async (call) => {
+    const authorization = call.authorization;
     if (!authorization) return undefined;
     const creds = parseAuthorization(authorization);
     if (!creds) throw new Unauthenticated('the Authorization header is not Basic or Bearer', { reason: 'BAD_CREDENTIALS' });

@@ -15,7 +15,8 @@ type AnyCall =
   | grpc.ServerReadableStream<unknown, unknown>
   | grpc.ServerDuplexStream<unknown, unknown>;
 
-function incoming(call: AnyCall, path: string): IncomingCall {
+/** How a gRPC call describes itself to the pipeline. */
+export function incomingCall(call: AnyCall, path: string): IncomingCall {
   const first = (key: string) => {
     const v = call.metadata.get(key)[0];
     return typeof v === 'string' ? v : undefined;
@@ -49,7 +50,7 @@ export function addServices(server: grpc.Server, pipeline: Pipeline, bindings: r
     for (const [key, def] of Object.entries(binding.definition)) {
       const handler = binding.impl[key] as ((...args: unknown[]) => Promise<unknown>) | undefined;
       const run = (call: AnyCall, fn: (ctx: Parameters<Parameters<Pipeline['run']>[1]>[0]) => Promise<unknown>) =>
-        pipeline.run(incoming(call, def.path), (ctx) => {
+        pipeline.run(incomingCall(call, def.path), (ctx) => {
           if (!handler) throw new Unimplemented(`${def.path.slice(1)} is not implemented yet`);
           return fn(ctx);
         });

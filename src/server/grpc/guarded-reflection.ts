@@ -8,18 +8,18 @@ import { ReflectionService } from '@grpc/reflection';
 import type * as protoLoader from '@grpc/proto-loader';
 import type { Principal } from '../../auth/principal.js';
 import { toDomainError, Unauthenticated } from '../../errors/domain-error.js';
-import { toServiceError } from './grpc-services.js';
+import { incomingCall, toServiceError } from './grpc-services.js';
+import type { IncomingCall } from '../call-context.js';
 
 export function addGuardedReflection(
   server: grpc.Server,
   definition: protoLoader.PackageDefinition,
   enabled: boolean,
-  authenticate: (authorization: string | undefined) => Promise<Principal | undefined>,
+  authenticate: (call: IncomingCall) => Promise<Principal | undefined>,
 ): void {
   const guard = async (call: grpc.ServerDuplexStream<unknown, unknown>): Promise<void> => {
     if (!enabled) return;
-    const value = call.metadata.get('authorization')[0];
-    const principal = await authenticate(typeof value === 'string' ? value : undefined);
+    const principal = await authenticate(incomingCall(call, '/grpc.reflection/ServerReflectionInfo'));
     if (!principal) throw new Unauthenticated('authentication required: send HTTP Basic credentials or "Authorization: Bearer <api key>"');
   };
   new ReflectionService(definition).addToServer({

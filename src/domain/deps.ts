@@ -9,11 +9,25 @@ export interface DomainSettings {
   readonly runnerPython: string;
   readonly spiderListTimeoutMs: number;
   readonly maxUploadSizeBytes: number;
+  /** How long a node registration key stays valid (node_key_ttl). */
+  readonly nodeKeyTtlSeconds: number;
   /** Where uploads are staged before they are checked and stored. */
   readonly tmpDir: string;
+  readonly cancelGraceSeconds: number;
 }
 
+/** What the domain announces to dispatch (in-process, and to other servers on PostgreSQL). */
+export interface DomainEvents {
+  /** A job may be claimable (new job, freed slot or concurrency). */
+  jobRunnable(): void;
+  /** A running job must be stopped on whichever server holds its agent. */
+  jobCancelRequested(jobId: string): void;
+}
+
+export const NO_EVENTS: DomainEvents = { jobRunnable: () => undefined, jobCancelRequested: () => undefined };
+
 export interface Deps {
+  readonly events: DomainEvents;
   readonly db: Db;
   readonly ids: SnowflakeGenerator;
   readonly blobs: BlobStore;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { describeDatabaseUrl } from '../config/database-url.js';
 import type { ServerConfig } from '../config/load.js';
-import type { Deps } from '../domain/deps.js';
+import { NO_EVENTS, type Deps } from '../domain/deps.js';
 import { SnowflakeGenerator } from '../ids/snowflake.js';
 import { FsBlobStore } from '../storage/blob-store.js';
 import { openDatabase } from '../storage/database.js';
@@ -20,6 +20,7 @@ export async function openAppContext(config: ServerConfig, logger: Logger): Prom
   const lease = await leaseWorkerId(db);
   const deps: Deps = {
     db,
+    events: NO_EVENTS,
     ids: new SnowflakeGenerator(lease.workerId),
     blobs: new FsBlobStore(join(config.dataDir, 'blobs')),
     logger,
@@ -28,7 +29,9 @@ export async function openAppContext(config: ServerConfig, logger: Logger): Prom
       runnerPython: config.runnerPython,
       spiderListTimeoutMs: config.spiderListTimeoutSeconds * 1000,
       maxUploadSizeBytes: config.maxUploadSizeBytes,
+      nodeKeyTtlSeconds: config.nodeKeyTtlSeconds,
       tmpDir: join(config.dataDir, 'tmp'),
+      cancelGraceSeconds: config.cancelGraceSeconds,
     },
   };
   return {

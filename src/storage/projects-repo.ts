@@ -216,3 +216,7 @@ export async function listSpiderRows(q: Queryable, projectId: string, names: str
   const wanted = new Set(names);
   return rows.filter((r) => wanted.has(r.name));
 }
+
+export async function updateSpiderSettings(q: Queryable, spiderId: string, settingsJson: string): Promise<void> {
+  await q.query(`UPDATE spiders SET settings_json = ?, updated_at = ? WHERE id = ?`, [settingsJson, nowParam(), spiderId]);
+}

@@ -1,6 +1,7 @@
 /** Spiders of a project: those of its latest version, or of a given one. */
 import type { Principal } from '../../auth/principal.js';
-import { NotFound } from '../../errors/domain-error.js';
+import { InvalidArgument, NotFound } from '../../errors/domain-error.js';
+import { checkSpiderSettings, parseSpiderSettings, UPDATABLE_SETTINGS, type SpiderSettings } from './spider-settings.js';
 import * as repo from '../../storage/projects-repo.js';
 import type { Deps } from '../deps.js';
 import { checkId, parseName, parseProjectName, parseSpiderName } from '../names.js';
@@ -45,4 +46,29 @@ export async function getSpider(deps: Deps, principal: Principal, name: string):
   const row = await repo.findSpider(deps.db, p.id, spider);
   if (!row) throw new NotFound(`spider '${spider}' not found`, { reason: 'SPIDER_NOT_FOUND' });
   return row;
+}
+
+/** Updates the settings named by `mask` (e.g. settings.tag, settings.concurrency, or settings for all). */
+export async function updateSpiderSettings(deps: Deps, principal: Principal, name: string, input: SpiderSettings, mask: string[]): Promise<Spider> {
+  const { project, spider } = parseSpiderName(name, 'spider.name');
+  const p = await accessibleProject(deps.db, principal, project);
+  const row = await repo.findSpider(deps.db, p.id, spider);
+  if (!row) throw new NotFound(`spider '${spider}' not found`, { reason: 'SPIDER_NOT_FOUND' });
+  if (mask.length === 0) throw new InvalidArgument('update_mask is required, e.g. settings.tag,settings.concurrency', { field: 'update_mask' });
+  const next = parseSpiderSettings(row.settingsJson);
+  const camel = (f: string) => f.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof SpiderSettings;
+  for (const path of mask) {
+    const fields = path === 'settings' ? UPDATABLE_SETTINGS : [path.replace(/^settings\./, '')];
+    for (const f of fields) {
+      if (!path.startsWith('settings') || !(UPDATABLE_SETTINGS as readonly string[]).includes(f)) {
+        throw new InvalidArgument(`'${path}' cannot be updated; use settings.<field>`, { field: 'update_mask' });
+      }
+      (next as unknown as Record<string, unknown>)[camel(f)] = input[camel(f)];
+    }
+  }
+  const problem = checkSpiderSettings(next);
+  if (problem) throw new InvalidArgument(problem, { field: 'spider.settings' });
+  await repo.updateSpiderSettings(deps.db, row.id, JSON.stringify(next));
+  deps.events.jobRunnable(); // a higher concurrency may free work
+  return (await repo.findSpider(deps.db, p.id, spider))!;
 }

@@ -40,3 +40,19 @@ export function parseSpiderSettings(json: string): SpiderSettings {
     disabled: stored.disabled ?? d.disabled,
   };
 }
+
+const TAG = /^[A-Za-z0-9_.-]{1,64}$/;
+const SETTING_KEY = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+
+/** The fields `update_mask` may name (settings.x), checked and merged over `current`. */
+export const UPDATABLE_SETTINGS = ['tag', 'concurrency', 'timeout_seconds', 'retries', 'priority', 'args', 'scrapy_settings', 'extra_requirements', 'disabled'] as const;
+
+export function checkSpiderSettings(s: SpiderSettings): string | undefined {
+  if (s.tag !== '' && !TAG.test(s.tag)) return `settings.tag '${s.tag}' is not valid: one tag of A-Z a-z 0-9 _ . - (at most one tag per spider)`;
+  if (!Number.isInteger(s.concurrency) || s.concurrency < 1 || s.concurrency > 1000) return 'settings.concurrency must be 1..1000';
+  if (!Number.isInteger(s.timeoutSeconds) || s.timeoutSeconds < 1) return 'settings.timeout_seconds must be at least 1';
+  if (!Number.isInteger(s.retries) || s.retries < 0 || s.retries > 100) return 'settings.retries must be 0..100';
+  if (!Number.isFinite(s.priority)) return 'settings.priority must be a finite number';
+  for (const k of Object.keys(s.scrapySettings)) if (!SETTING_KEY.test(k)) return `settings.scrapy_settings: '${k}' is not a Scrapy setting name`;
+  return undefined;
+}

@@ -3,15 +3,17 @@
  * and DomainErrors leave as status codes with google.rpc.Status details.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Pipeline } from '../pipeline.js';
+import { SELF_AUTHENTICATING_METHODS, type Pipeline } from '../pipeline.js';
 import type { IncomingCall } from '../call-context.js';
 import { Unimplemented, type DomainError } from '../../errors/domain-error.js';
 import { Status } from '../../../gen/google/rpc/status.js';
 import { toStatusProto } from '../errors/status.js';
-import type { BidiStream, ServiceBinding } from '../services/service-binding.js';
+import { toClientCertificate } from '../../tls/client-certificate.js';
+import type { BidiStream, ServerStream, ServiceBinding } from '../services/service-binding.js';
 
 type AnyCall =
   | grpc.ServerUnaryCall<unknown, unknown>
+  | grpc.ServerWritableStream<unknown, unknown>
   | grpc.ServerReadableStream<unknown, unknown>
   | grpc.ServerDuplexStream<unknown, unknown>;
 
@@ -21,13 +23,16 @@ export function incomingCall(call: AnyCall, path: string): IncomingCall {
     const v = call.metadata.get(key)[0];
     return typeof v === 'string' ? v : undefined;
   };
+  const method = path.replace(/^\//, '');
   return {
     transport: 'grpc',
-    method: path.replace(/^\//, ''),
+    method,
     authorization: first('authorization'),
     peerAddress: peerAddress(call.getPeer()),
     requestId: first('x-request-id'),
-    public: false,
+    public: SELF_AUTHENTICATING_METHODS.has(method),
+    // Set only when TLS verified the certificate (client_validation on the HTTPS port).
+    clientCertificate: toClientCertificate(call.getAuthContext().sslPeerCertificate),
   };
 }
 
@@ -68,6 +73,23 @@ export function addServices(server: grpc.Server, pipeline: Pipeline, bindings: r
             (err: DomainError) => callback(toServiceError(err)),
           );
         }) as grpc.handleClientStreamingCall<unknown, unknown>;
+      } else if (!def.requestStream && def.responseStream) {
+        impl[key] = ((call: grpc.ServerWritableStream<unknown, unknown>) => {
+          const controller = new AbortController();
+          call.on('cancelled', () => controller.abort());
+          const stream: ServerStream<unknown> = {
+            signal: controller.signal,
+            send: (message) =>
+              new Promise<void>((resolve, reject) => {
+                if (controller.signal.aborted) return reject(new Error('client went away'));
+                call.write(message, (err?: Error | null) => (err ? reject(err) : resolve()));
+              }),
+          };
+          run(call, (ctx) => handler!(call.request, stream, ctx)).then(
+            () => call.end(),
+            (err: DomainError) => call.emit('error', toServiceError(err)),
+          );
+        }) as grpc.handleServerStreamingCall<unknown, unknown>;
       } else if (def.requestStream && def.responseStream) {
         impl[key] = ((call: grpc.ServerDuplexStream<unknown, unknown>) => {
           const controller = new AbortController();

@@ -10,6 +10,7 @@ export interface HttpAppParts {
   ready: () => Promise<boolean>;
   rest: RouteHandler;
   scrapyd: { handles(pathname: string): boolean; handle: RouteHandler };
+  jobFiles: { handles(pathname: string): boolean; handle: RouteHandler };
 }
 
 export function makeHttpApp(parts: HttpAppParts) {
@@ -37,6 +38,7 @@ export function makeHttpApp(parts: HttpAppParts) {
     }
     if (path.startsWith('/v1/')) return parts.rest(req, res, url);
     if (parts.scrapyd.handles(path)) return parts.scrapyd.handle(req, res, url);
+    if (parts.jobFiles.handles(path)) return parts.jobFiles.handle(req, res, url);
     sendJson(res, 404, { error: { code: 404, message: `nothing at ${path}`, status: 'NOT_FOUND' } });
   }
 }

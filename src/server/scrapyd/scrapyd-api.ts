@@ -4,13 +4,14 @@
  * as the gRPC and REST APIs; only the wire format differs.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Code, Unimplemented, type DomainError } from '../../errors/domain-error.js';
+import { Code, type DomainError } from '../../errors/domain-error.js';
 import type { Deps } from '../../domain/deps.js';
 import type { Pipeline } from '../pipeline.js';
 import type { CallContext } from '../call-context.js';
 import { header, peerAddress } from '../http/http-io.js';
 import { formParams, sendScrapyd, sendUnauthorized } from './scrapyd-io.js';
 import * as endpoints from './scrapyd-endpoints.js';
+import * as scrapydJobs from './scrapyd-jobs.js';
 
 type Endpoint = (req: IncomingMessage, url: URL, ctx: CallContext) => Promise<Record<string, unknown>>;
 
@@ -25,22 +26,19 @@ export function makeScrapydApi(opts: { deps: Deps; pipeline: Pipeline; nodeName:
     (fn: (params: URLSearchParams, ctx: CallContext) => Promise<Record<string, unknown>>): Endpoint =>
     async (req, url, ctx) =>
       fn(await formParams(req, url), ctx);
-  const notYet = (name: string): Endpoint => async () => {
-    throw new Unimplemented(`${name} is not available in this version of scrapydd yet`);
-  };
 
   const table: Record<string, EndpointSpec> = {
-    '/daemonstatus.json': { methods: ['GET'], run: async () => endpoints.daemonStatus() },
+    '/daemonstatus.json': { methods: ['GET'], run: async (_req, _url, ctx) => scrapydJobs.daemonstatus(deps, ctx) },
     '/addversion.json': { methods: ['POST'], run: (req, url, ctx) => endpoints.addVersion(deps, req, url, ctx) },
     '/listprojects.json': { methods: ['GET'], run: withParams((_p, ctx) => endpoints.listProjects(deps, ctx)) },
     '/listversions.json': { methods: ['GET'], run: withParams((p, ctx) => endpoints.listVersions(deps, p, ctx)) },
     '/listspiders.json': { methods: ['GET'], run: withParams((p, ctx) => endpoints.listSpiders(deps, p, ctx)) },
     '/delversion.json': { methods: ['POST'], run: withParams((p, ctx) => endpoints.delVersion(deps, p, ctx)) },
     '/delproject.json': { methods: ['POST'], run: withParams((p, ctx) => endpoints.delProject(deps, p, ctx)) },
-    '/schedule.json': { methods: ['POST'], run: notYet('schedule.json') },
-    '/cancel.json': { methods: ['POST'], run: notYet('cancel.json') },
-    '/status.json': { methods: ['GET'], run: notYet('status.json') },
-    '/listjobs.json': { methods: ['GET'], run: notYet('listjobs.json') },
+    '/schedule.json': { methods: ['POST'], run: withParams((p, ctx) => scrapydJobs.schedule(deps, p, ctx)) },
+    '/cancel.json': { methods: ['POST'], run: withParams((p, ctx) => scrapydJobs.cancel(deps, p, ctx)) },
+    '/status.json': { methods: ['GET'], run: withParams((p, ctx) => scrapydJobs.status(deps, p, ctx)) },
+    '/listjobs.json': { methods: ['GET'], run: withParams((p, ctx) => scrapydJobs.listjobs(deps, p, ctx)) },
   };
 
   return {

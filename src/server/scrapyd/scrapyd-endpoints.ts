@@ -14,11 +14,6 @@ import { required } from './scrapyd-io.js';
 
 const NOT_A_ZIP = 'egg is not a ZIP file (if using curl, use egg=@path not egg=path)';
 
-export async function daemonStatus(): Promise<Record<string, unknown>> {
-  // Jobs arrive with dispatch; until then there are none.
-  return { pending: 0, running: 0, finished: 0 };
-}
-
 /**
  * addversion.json: multipart project, version, egg; creates the project if
  * needed. Fields may come before or after the file, as with scrapyd.

@@ -24,8 +24,17 @@ export interface BidiStream<Req, Res> {
   readonly signal: AbortSignal;
 }
 
+/** The server side of a server-streaming call. */
+export interface ServerStream<Res> {
+  send(message: Res): Promise<void>;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+}
+
 export type HandlerFor<M> = M extends { requestStream: false; responseStream: false }
   ? (req: ReqOf<M>, ctx: CallContext) => Promise<ResOf<M>>
+  : M extends { requestStream: false; responseStream: true }
+    ? (req: ReqOf<M>, stream: ServerStream<ResOf<M>>, ctx: CallContext) => Promise<void>
   : M extends { requestStream: true; responseStream: false }
     ? (requests: AsyncIterable<ReqOf<M>>, ctx: CallContext) => Promise<ResOf<M>>
     : M extends { requestStream: true; responseStream: true }

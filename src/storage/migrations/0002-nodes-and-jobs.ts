@@ -82,7 +82,7 @@ const statements = [
     data TEXT NOT NULL,
     PRIMARY KEY (job_id, kind, first_index)
   )`,
-  `ALTER TABLE projects ADD COLUMN last_dispatch_at TIMESTAMPTZ`,
+  `ALTER TABLE projects ADD COLUMN dispatch_seq BIGINT`,
 ];
 
 export class NodesAndJobs1764000000002 implements MigrationInterface {
@@ -93,7 +93,7 @@ export class NodesAndJobs1764000000002 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query('ALTER TABLE projects DROP COLUMN last_dispatch_at');
+    await q.query('ALTER TABLE projects DROP COLUMN dispatch_seq');
     for (const t of ['job_chunks', 'jobs', 'node_sessions', 'nodes', 'node_keys']) await q.query(`DROP TABLE ${t}`);
   }
 }

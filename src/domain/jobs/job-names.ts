@@ -1,0 +1,24 @@
+/** Job names: projects/{project}/spiders/{spider}/jobs/{job}, with `-` wildcards for lists. */
+import { InvalidArgument } from '../../errors/domain-error.js';
+import { checkId, parseName } from '../names.js';
+
+export function jobName(project: string, spider: string, key: string): string {
+  return `projects/${project}/spiders/${spider}/jobs/${key}`;
+}
+
+export function parseJobName(name: string, field = 'name'): { project: string; spider: string; job: string } {
+  const [project, spider, job] = parseName(name, ['projects', 'spiders', 'jobs'], field);
+  return { project: checkId(project!, 'project', field), spider: checkId(spider!, 'spider', field), job: checkId(job!, 'job', field) };
+}
+
+/** A jobs parent; `-` means any project or spider (AIP-159). */
+export function parseJobParent(parent: string, field = 'parent'): { project: string | undefined; spider: string | undefined } {
+  const [project, spider] = parseName(parent, ['projects', 'spiders'], field);
+  if (project === '-' && spider !== '-') {
+    throw new InvalidArgument('with any project (-), the spider must be - too', { field });
+  }
+  return {
+    project: project === '-' ? undefined : checkId(project!, 'project', field),
+    spider: spider === '-' ? undefined : checkId(spider!, 'spider', field),
+  };
+}

@@ -1,0 +1,69 @@
+/** scrapydd.v1.JobService and SpiderService.RunSpider over the domain. */
+import { JobServiceService } from '../../../gen/scrapydd/v1/job.js';
+import type { Deps } from '../../domain/deps.js';
+import { listJobs } from '../../domain/jobs/job-listing.js';
+import * as jobs from '../../domain/jobs/job-service.js';
+import { TERMINAL_STATES } from '../../domain/jobs/job-state.js';
+import * as jobsRepo from '../../storage/jobs-repo.js';
+import { jobToProto } from '../../dispatch/job-to-proto.js';
+import { bind, type ServiceBinding } from './service-binding.js';
+
+const POLL_MS = 250;
+
+export function jobService(deps: Deps): ServiceBinding {
+  return bind('scrapydd.v1.JobService', JobServiceService, {
+    async getJob(req, ctx) {
+      return jobToProto(await jobs.getJob(deps, ctx.principal, req.name));
+    },
+    async listJobs(req, ctx) {
+      const { items, nextPageToken } = await listJobs(deps, ctx.principal, req);
+      return { jobs: items.map(jobToProto), nextPageToken };
+    },
+    async cancelJob(req, ctx) {
+      const job = await jobs.getJob(deps, ctx.principal, req.name);
+      await jobs.cancelJob(deps, ctx.principal, job, req.signal || 'INT');
+      return jobToProto((await jobsRepo.findJobById(deps.db, job.id))!);
+    },
+    async readJobLog(req, stream, ctx) {
+      const job = await jobs.getJob(deps, ctx.principal, req.name);
+      await streamChunks(deps, job.id, 'log', Number(req.firstLine), req.follow, stream.signal, (firstLine, lines) =>
+        stream.send({ firstLine: String(firstLine), lines }),
+      );
+    },
+    async readJobItems(req, stream, ctx) {
+      const job = await jobs.getJob(deps, ctx.principal, req.name);
+      await streamChunks(deps, job.id, 'items', Number(req.firstItem), false, stream.signal, (firstItem, items) =>
+        stream.send({ firstItem: String(firstItem), items }),
+      );
+    },
+  });
+}
+
+/** Sends a job's log lines or items from `from` on; with `follow`, until the job has ended and all is sent. */
+export async function streamChunks(
+  deps: Deps,
+  jobId: string,
+  kind: jobsRepo.ChunkKind,
+  from: number,
+  follow: boolean,
+  signal: AbortSignal,
+  send: (first: number, values: string[]) => Promise<void>,
+): Promise<void> {
+  let next = Math.max(0, from);
+  for (;;) {
+    const chunks = await jobsRepo.readChunks(deps.db, jobId, kind, next, 100);
+    for (const c of chunks) {
+      const values = c.values.slice(next - c.firstIndex);
+      if (values.length) await send(next, values);
+      next = c.firstIndex + c.values.length;
+    }
+    if (chunks.length === 100) continue;
+    if (!follow || signal.aborted) return;
+    const job = await jobsRepo.findJobById(deps.db, jobId);
+    if (!job || TERMINAL_STATES.has(job.state)) {
+      if (job && next < (kind === 'log' ? job.logLineCount : job.itemCount)) continue;
+      return;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * scrapydd.v1.NodeSessionService: the agents' bidirectional stream (hello,
+ * heartbeats and job reports up; assignments, cancels and kills down), egg
+ * downloads, and the session resources.
+ */
+import { NodeSessionServiceService, type StreamNodeSessionRequest, type NodeSession } from '../../../gen/scrapydd/v1/node_session.js';
+import { Job_State } from '../../../gen/scrapydd/v1/job.js';
+import type { Deps } from '../../domain/deps.js';
+import { applyChunk, applyFinished, applyStarted, loseJob } from '../../domain/jobs/job-reports.js';
+import { parseJobName } from '../../domain/jobs/job-names.js';
+import { parseName } from '../../domain/names.js';
+import { decodePageToken, page, pageSize } from '../../domain/pagination.js';
+import type { Dispatcher } from '../../dispatch/dispatcher.js';
+import type { LiveSession } from '../../dispatch/live-session.js';
+import { FailedPrecondition, InvalidArgument, NotFound, PermissionDenied } from '../../errors/domain-error.js';
+import * as jobsRepo from '../../storage/jobs-repo.js';
+import * as sessionsRepo from '../../storage/sessions-repo.js';
+import { requireAdmin } from '../../domain/users/user-service.js';
+import type { CallContext } from '../call-context.js';
+import { bind, type BidiStream, type ServiceBinding } from './service-binding.js';
+import { randomDisplayName } from '../../domain/nodes/display-names.js';
+
+type Req = StreamNodeSessionRequest;
+type Res = import('../../../gen/scrapydd/v1/node_session.js').StreamNodeSessionResponse;
+
+export interface SessionSettings {
+  heartbeatIntervalSeconds: number;
+  nodeTimeoutSeconds: number;
+  cancelGraceSeconds: number;
+  enableAuthentication: boolean;
+  agentVersion?: string;
+}
+
+const EGG_CHUNK = 64 * 1024;
+const TAG = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function nodeSessionService(deps: Deps, dispatcher: Dispatcher, settings: SessionSettings): ServiceBinding {
+  return bind('scrapydd.v1.NodeSessionService', NodeSessionServiceService, {
+    streamNodeSession: (stream, ctx) => runSession(deps, dispatcher, settings, stream, ctx),
+
+    async fetchEgg(req, stream, ctx) {
+      const nodeId = ctx.principal.nodeId;
+      if (!/^[0-9a-f]{64}$/.test(req.sha256)) throw new InvalidArgument('sha256 must be 64 lower-case hex digits', { field: 'sha256' });
+      // An agent gets the eggs of the jobs it holds; admins (and temporary nodes) any egg.
+      if (!ctx.principal.admin) {
+        const jobs = nodeId ? await jobsRepo.activeJobsOfNode(deps.db, nodeId) : [];
+        if (!jobs.some((j) => j.eggSha256 === req.sha256)) throw new PermissionDenied('no job of this node uses that egg');
+      }
+      const total = await deps.blobs.size(req.sha256);
+      if (total === undefined) throw new NotFound(`egg ${req.sha256} not found`);
+      const offset = Number(req.offset);
+      if (!Number.isSafeInteger(offset) || offset < 0 || offset > total) throw new InvalidArgument('offset is outside the egg', { field: 'offset' });
+      const source = deps.blobs.openRead(req.sha256, offset);
+      try {
+        for await (const chunk of source as AsyncIterable<Buffer>) {
+          for (let i = 0; i < chunk.length; i += EGG_CHUNK) {
+            await stream.send({ chunk: chunk.subarray(i, i + EGG_CHUNK), totalSizeBytes: String(total) });
+          }
+        }
+      } finally {
+        source.destroy();
+      }
+    },
+
+    async getNodeSession(req, ctx) {
+      requireAdmin(ctx.principal);
+      const [id] = parseName(req.name, ['nodeSessions']);
+      const row = /^\d{1,20}$/.test(id!) ? await sessionsRepo.findSession(deps.db, id!) : undefined;
+      if (!row) throw new NotFound(`node session '${req.name}' not found`);
+      return sessionToProto(row);
+    },
+
+    async listNodeSessions(req, ctx) {
+      requireAdmin(ctx.principal);
+      const size = pageSize(req.pageSize);
+      const before = decodePageToken(req.pageToken, 'nodeSessions');
+      const m = /^node\s*=\s*"?nodes\/(\d{1,20})"?$/.exec(req.filter.trim());
+      if (req.filter.trim() !== '' && !m) throw new InvalidArgument('filter supports only node = "nodes/{id}"', { field: 'filter' });
+      const rows = await sessionsRepo.listSessions(deps.db, before, size + 1, m?.[1]);
+      const { items, nextPageToken } = page(rows, size, 'nodeSessions', (s) => s.id);
+      return { nodeSessions: items.map(sessionToProto), nextPageToken };
+    },
+  });
+}
+
+function sessionToProto(s: sessionsRepo.SessionRow): NodeSession {
+  return {
+    name: `nodeSessions/${s.id}`,
+    id: s.id,
+    node: `nodes/${s.nodeId}`,
+    clientIp: s.clientIp,
+    active: s.active,
+    createTime: s.createTime,
+    lastHeartbeatTime: s.lastHeartbeatTime,
+    endTime: s.endTime,
+  };
+}
+
+/** Reads the next message, or ends with an error after `ms`. */
+async function nextWithin(it: AsyncIterator<Req>, ms: number, what: string): Promise<IteratorResult<Req>> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      it.next(),
+      new Promise<never>((_, rej) => {
+        timer = setTimeout(() => rej(new FailedPrecondition(`no ${what} within ${Math.round(ms / 1000)} s`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionSettings, stream: BidiStream<Req, Res>, ctx: CallContext): Promise<void> {
+  const it = stream.requests[Symbol.asyncIterator]();
+  const first = await nextWithin(it, settings.nodeTimeoutSeconds * 1000, 'hello');
+  const hello = first.done ? undefined : first.value.event;
+  if (hello?.$case !== 'hello') throw new InvalidArgument('the first session message must be hello', { field: 'hello' });
+  const h = hello.hello;
+  const tags = [...new Set(h.tags.map((t) => t.trim()).filter(Boolean))];
+  for (const t of tags) if (!TAG.test(t)) throw new InvalidArgument(`tag '${t}' is not valid`, { field: 'hello.tags' });
+  const slots = h.slots;
+  if (!Number.isInteger(slots) || slots < 1 || slots > 1000) throw new InvalidArgument('slots must be 1..1000', { field: 'hello.slots' });
+
+  // Who is this? A permanent node by its credentials, or a new temporary node.
+  let nodeId = ctx.principal.nodeId;
+  if (nodeId === undefined) {
+    if (settings.enableAuthentication) throw new PermissionDenied('agents sign in with node credentials (scrapydd agent -g)');
+    nodeId = deps.ids.next();
+    await sessionsRepo.insertTemporaryNode(deps.db, { id: nodeId, displayName: randomDisplayName(), tags });
+  } else if (!(await sessionsRepo.nodeExists(deps.db, nodeId))) {
+    throw new NotFound(`node '${nodeId}' not found`);
+  }
+  const temporary = ctx.principal.nodeId === undefined;
+  const sessionId = deps.ids.next();
+  const log = ctx.logger.child({ node: nodeId, session: sessionId });
+  await sessionsRepo.openSession(deps.db, {
+    id: sessionId,
+    nodeId,
+    clientIp: ctx.call.peerAddress,
+    slots,
+    agentVersion: h.agentVersion,
+    // Permanent nodes keep the tags they registered with; temporary ones take the agent's.
+    tags: temporary ? tags : undefined,
+  });
+  const nodeTagList = (await sessionsRepo.nodeTags(deps.db, nodeId)) ?? tags;
+
+  // Reconcile what the agent runs with what the database gives it.
+  const reported = new Set(h.runningJobs.map((name) => parseJobName(name, 'hello.running_jobs').job));
+  const owned = await jobsRepo.activeJobsOfNode(deps.db, nodeId);
+  const keep = owned.filter((j) => reported.has(j.key));
+  for (const j of owned) if (!reported.has(j.key)) await loseJob(deps, j.id, 'agent no longer had it');
+  const kills = [...reported].filter((k) => !keep.some((j) => j.key === k));
+
+  let ended = false;
+  let endReason = '';
+  const live: LiveSession = {
+    sessionId,
+    nodeId,
+    tags: nodeTagList,
+    slots,
+    jobs: new Set(keep.map((j) => j.key)),
+    send: (message) => stream.send(message),
+    end: (reason) => {
+      ended = true;
+      endReason = reason;
+      void it.return?.();
+    },
+  };
+  await stream.send({
+    command: {
+      $case: 'accepted',
+      accepted: {
+        session: `nodeSessions/${sessionId}`,
+        node: `nodes/${nodeId}`,
+        heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
+        resume: keep.map((j) => ({ job: `projects/${j.project}/spiders/${j.spider}/jobs/${j.key}`, logLinesReceived: String(j.logLineCount), itemsReceived: String(j.itemCount) })),
+      },
+    },
+  });
+  for (const key of kills) await stream.send({ command: { $case: 'kill', kill: { job: key } } });
+  for (const j of keep) {
+    if (j.state === 'CANCELLING') {
+      await stream.send({ command: { $case: 'cancel', cancel: { job: j.key, signal: j.cancelSignal ?? 'INT', graceSeconds: settings.cancelGraceSeconds } } });
+    }
+  }
+  log.info({ slots, tags: nodeTagList, resumed: keep.length, killed: kills.length, temporary }, 'agent session opened');
+  dispatcher.add(live);
+
+  try {
+    for (;;) {
+      const next = await nextWithin(it, settings.nodeTimeoutSeconds * 1000, 'heartbeat').catch((err: unknown) => {
+        endReason = 'silent past node_timeout';
+        throw err;
+      });
+      if (next.done || ended || stream.signal.aborted) break;
+      const ev = next.value.event;
+      if (!ev) continue;
+      switch (ev.$case) {
+        case 'heartbeat':
+          if (!(await sessionsRepo.heartbeat(deps.db, sessionId, nodeId))) {
+            endReason = 'session replaced or node deleted';
+            return;
+          }
+          break;
+        case 'jobStarted':
+          await applyStarted(deps, nodeId, keyOf(ev.jobStarted.job), ev.jobStarted.pid);
+          break;
+        case 'jobLogLines':
+          await report(live, ev.jobLogLines.job, () => applyChunk(deps, nodeId!, keyOf(ev.jobLogLines.job), 'log', Number(ev.jobLogLines.firstLine), ev.jobLogLines.lines));
+          break;
+        case 'jobItems':
+          await report(live, ev.jobItems.job, () => applyChunk(deps, nodeId!, keyOf(ev.jobItems.job), 'items', Number(ev.jobItems.firstItem), ev.jobItems.items));
+          break;
+        case 'jobFinished': {
+          const f = ev.jobFinished;
+          const key = keyOf(f.job);
+          const state = Job_State[f.state] as 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+          if (state !== 'SUCCEEDED' && state !== 'FAILED' && state !== 'CANCELLED') {
+            throw new InvalidArgument(`a job cannot finish as ${Job_State[f.state]}`, { field: 'job_finished.state' });
+          }
+          await applyFinished(deps, nodeId, key, {
+            state, exitCode: f.exitCode, warning: f.warning, closeReason: f.closeReason, statsJson: f.statsJson,
+            itemCount: Number(f.itemCount), logLineCount: Number(f.logLineCount),
+          });
+          live.jobs.delete(key);
+          dispatcher.fill(live);
+          break;
+        }
+        case 'hello':
+          throw new InvalidArgument('hello may only be the first message', { field: 'hello' });
+      }
+    }
+  } finally {
+    dispatcher.remove(sessionId);
+    await sessionsRepo.closeSession(deps.db, sessionId, nodeId).catch(() => undefined);
+    log.info({ reason: endReason || 'stream ended' }, 'agent session closed');
+  }
+}
+
+function keyOf(name: string): string {
+  return parseJobName(name, 'job').job;
+}
+
+/** Applies a job report; a job the node no longer owns is killed on the agent. */
+async function report(live: LiveSession, jobName: string, apply: () => Promise<boolean>): Promise<void> {
+  if (await apply()) return;
+  const key = keyOf(jobName);
+  live.jobs.delete(key);
+  await live.send({ command: { $case: 'kill', kill: { job: key } } });
+}

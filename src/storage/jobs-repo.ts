@@ -1,0 +1,231 @@
+/** SQL for jobs and their log/item chunks. State changes check the current state in the WHERE clause. */
+import type { Queryable, Row } from './database.js';
+import { boolParam, idString, nowParam, optionalId, toBool, toIso, toNumber } from './sql-dialect.js';
+import type { JobState } from '../domain/jobs/job-state.js';
+
+export interface JobRow {
+  id: string;
+  key: string;
+  projectId: string;
+  project: string;
+  spiderId: string;
+  spider: string;
+  versionName: string;
+  eggSha256: string;
+  eggSize: number;
+  settingsModule: string;
+  state: JobState;
+  priority: number;
+  tag: string;
+  args: Record<string, string>;
+  settings: Record<string, string>;
+  timeoutSeconds: number;
+  attempt: number;
+  retryOf: string | undefined;
+  triggerId: string | undefined;
+  nodeId: string | undefined;
+  sessionId: string | undefined;
+  pid: number | undefined;
+  exitCode: number | undefined;
+  warning: boolean;
+  itemCount: number;
+  logLineCount: number;
+  closeReason: string;
+  statsJson: string;
+  cancelSignal: string | undefined;
+  createTime: string;
+  startTime: string | undefined;
+  endTime: string | undefined;
+}
+
+export const JOB_SELECT = `SELECT j.*, p.name AS project_name, s.name AS spider_name
+  FROM jobs j JOIN projects p ON p.id = j.project_id JOIN spiders s ON s.id = j.spider_id`;
+
+export function jobRow(r: Row): JobRow {
+  const num = (v: unknown) => (v === null || v === undefined ? undefined : toNumber(v));
+  return {
+    id: idString(r.id),
+    key: String(r.job_key),
+    projectId: idString(r.project_id),
+    project: String(r.project_name),
+    spiderId: idString(r.spider_id),
+    spider: String(r.spider_name),
+    versionName: String(r.version_name),
+    eggSha256: String(r.egg_sha256),
+    eggSize: toNumber(r.egg_size),
+    settingsModule: String(r.settings_module),
+    state: String(r.state) as JobState,
+    priority: toNumber(r.priority),
+    tag: String(r.tag),
+    args: JSON.parse(String(r.args_json)) as Record<string, string>,
+    settings: JSON.parse(String(r.settings_json)) as Record<string, string>,
+    timeoutSeconds: toNumber(r.timeout_seconds),
+    attempt: toNumber(r.attempt),
+    retryOf: optionalId(r.retry_of),
+    triggerId: optionalId(r.trigger_id),
+    nodeId: optionalId(r.node_id),
+    sessionId: optionalId(r.session_id),
+    pid: num(r.pid),
+    exitCode: num(r.exit_code),
+    warning: toBool(r.warning),
+    itemCount: toNumber(r.item_count),
+    logLineCount: toNumber(r.log_line_count),
+    closeReason: String(r.close_reason),
+    statsJson: String(r.stats_json),
+    cancelSignal: r.cancel_signal == null ? undefined : String(r.cancel_signal),
+    createTime: toIso(r.created_at)!,
+    startTime: toIso(r.started_at),
+    endTime: toIso(r.ended_at),
+  };
+}
+
+export interface NewJob {
+  id: string;
+  key: string;
+  projectId: string;
+  spiderId: string;
+  versionName: string;
+  eggSha256: string;
+  eggSize: number;
+  settingsModule: string;
+  priority: number;
+  tag: string;
+  args: Record<string, string>;
+  settings: Record<string, string>;
+  timeoutSeconds: number;
+  attempt: number;
+  retryOf?: string;
+  triggerId?: string;
+}
+
+/** Inserts a PENDING job; false when its key is taken. */
+export async function insertJob(q: Queryable, j: NewJob): Promise<boolean> {
+  const now = nowParam();
+  const rows = await q.query(
+    `INSERT INTO jobs (id, job_key, project_id, spider_id, version_name, egg_sha256, egg_size, settings_module, state,
+       priority, tag, args_json, settings_json, timeout_seconds, attempt, retry_of, trigger_id, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (job_key) DO NOTHING RETURNING id`,
+    [j.id, j.key, j.projectId, j.spiderId, j.versionName, j.eggSha256, j.eggSize, j.settingsModule, j.priority, j.tag,
+      JSON.stringify(j.args), JSON.stringify(j.settings), j.timeoutSeconds, j.attempt, j.retryOf ?? null, j.triggerId ?? null, now, now],
+  );
+  return rows.length > 0;
+}
+
+export async function findJobByKey(q: Queryable, key: string): Promise<JobRow | undefined> {
+  return (await q.query(`${JOB_SELECT} WHERE j.job_key = ?`, [key])).map(jobRow)[0];
+}
+
+export async function findJobById(q: Queryable, id: string): Promise<JobRow | undefined> {
+  return (await q.query(`${JOB_SELECT} WHERE j.id = ?`, [id])).map(jobRow)[0];
+}
+
+export interface JobFilter {
+  projectId?: string;
+  spiderId?: string;
+  /** Project ids the caller may see; undefined = all. */
+  visibleProjectIds?: string[];
+  states?: JobState[];
+  nodeId?: string;
+}
+
+function where(f: JobFilter): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  if (f.projectId) parts.push('j.project_id = ?'), params.push(f.projectId);
+  if (f.spiderId) parts.push('j.spider_id = ?'), params.push(f.spiderId);
+  if (f.nodeId) parts.push('j.node_id = ?'), params.push(f.nodeId);
+  if (f.visibleProjectIds) {
+    if (f.visibleProjectIds.length === 0) parts.push('1 = 0');
+    else parts.push(`j.project_id IN (${f.visibleProjectIds.map(() => '?').join(', ')})`), params.push(...f.visibleProjectIds);
+  }
+  if (f.states?.length) parts.push(`j.state IN (${f.states.map(() => '?').join(', ')})`), params.push(...f.states);
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+/** Newest first, keyset-paginated by (created_at, id). */
+export async function listJobs(q: Queryable, f: JobFilter, before: { createdAt: string; id: string } | undefined, limit: number): Promise<JobRow[]> {
+  const w = where(f);
+  let sql = w.sql;
+  const params = [...w.params];
+  if (before) {
+    sql += `${sql ? ' AND' : 'WHERE'} (j.created_at < ? OR (j.created_at = ? AND j.id < ?))`;
+    params.push(before.createdAt, before.createdAt, before.id);
+  }
+  return (await q.query(`${JOB_SELECT} ${sql} ORDER BY j.created_at DESC, j.id DESC LIMIT ?`, [...params, limit])).map(jobRow);
+}
+
+export async function countJobsByState(q: Queryable, f: JobFilter): Promise<Map<JobState, number>> {
+  const w = where(f);
+  const rows = await q.query(`SELECT j.state, COUNT(*) AS n FROM jobs j ${w.sql} GROUP BY j.state`, w.params);
+  return new Map(rows.map((r) => [String(r.state) as JobState, toNumber(r.n)]));
+}
+
+/**
+ * Moves a job from one of `from` to `to`, setting `fields`; returns the row
+ * or undefined when the job was not in `from` (someone else moved it first).
+ */
+export async function transitionJob(
+  q: Queryable,
+  id: string,
+  from: readonly JobState[],
+  to: JobState,
+  fields: Partial<Record<'node_id' | 'session_id' | 'pid' | 'exit_code' | 'warning' | 'item_count' | 'log_line_count' | 'close_reason' | 'stats_json' | 'cancel_signal' | 'started_at' | 'ended_at', unknown>> = {},
+): Promise<boolean> {
+  const sets = ['state = ?', 'updated_at = ?'];
+  const params: unknown[] = [to, nowParam()];
+  for (const [k, v] of Object.entries(fields)) {
+    sets.push(`${k} = ?`);
+    params.push(typeof v === 'boolean' ? boolParam(q.kind, v) : v);
+  }
+  const rows = await q.query(
+    `UPDATE jobs SET ${sets.join(', ')} WHERE id = ? AND state IN (${from.map(() => '?').join(', ')}) RETURNING id`,
+    [...params, id, ...from],
+  );
+  return rows.length > 0;
+}
+
+export async function setJobPid(q: Queryable, id: string, nodeId: string, pid: number): Promise<void> {
+  await q.query(`UPDATE jobs SET pid = ?, updated_at = ? WHERE id = ? AND node_id = ? AND state IN ('RUNNING', 'CANCELLING')`, [pid, nowParam(), id, nodeId]);
+}
+
+/** Jobs a node holds (RUNNING or CANCELLING). */
+export async function activeJobsOfNode(q: Queryable, nodeId: string): Promise<JobRow[]> {
+  return (await q.query(`${JOB_SELECT} WHERE j.node_id = ? AND j.state IN ('RUNNING', 'CANCELLING')`, [nodeId])).map(jobRow);
+}
+
+export type ChunkKind = 'log' | 'items';
+
+/**
+ * Appends lines (log) or items at `firstIndex`, keeping each index once:
+ * what the server already has is skipped, a gap is refused. Returns the
+ * new total. Must run in a transaction.
+ */
+export async function appendChunk(q: Queryable, job: JobRow, kind: ChunkKind, firstIndex: number, values: readonly string[]): Promise<number> {
+  const column = kind === 'log' ? 'log_line_count' : 'item_count';
+  const current = toNumber((await q.query(`SELECT ${column} AS n FROM jobs WHERE id = ?`, [job.id]))[0]?.n);
+  if (firstIndex > current) throw new Error(`gap in ${kind} of job ${job.key}: have ${current}, got ${firstIndex}`);
+  const fresh = values.slice(current - firstIndex);
+  if (fresh.length === 0) return current;
+  await q.query(`INSERT INTO job_chunks (job_id, kind, first_index, count, data) VALUES (?, ?, ?, ?, ?)`, [
+    job.id, kind, current, fresh.length, JSON.stringify(fresh),
+  ]);
+  const total = current + fresh.length;
+  await q.query(`UPDATE jobs SET ${column} = ?, updated_at = ? WHERE id = ?`, [total, nowParam(), job.id]);
+  return total;
+}
+
+/** Chunks of a job from index `from` on, in order (the first may start before `from`). */
+export async function readChunks(q: Queryable, jobId: string, kind: ChunkKind, from: number, limitChunks: number): Promise<{ firstIndex: number; values: string[] }[]> {
+  const rows = await q.query(
+    `SELECT first_index, count, data FROM job_chunks WHERE job_id = ? AND kind = ? AND first_index + count > ?
+     ORDER BY first_index LIMIT ?`,
+    [jobId, kind, from, limitChunks],
+  );
+  return rows.map((r) => ({ firstIndex: toNumber(r.first_index), values: JSON.parse(String(r.data)) as string[] }));
+}
+
+/** Moves a project to the back of the round-robin (a counter, not a clock: many claims share a millisecond). */
+export async function touchProjectDispatch(q: Queryable, projectId: string): Promise<void> {
+  await q.query(`UPDATE projects SET dispatch_seq = (SELECT COALESCE(MAX(dispatch_seq), 0) + 1 FROM projects) WHERE id = ?`, [projectId]);
+}

@@ -1,0 +1,127 @@
+/** The claim statement on real SQLite and PostgreSQL: the tags table cell by cell, concurrency, order. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { claimNextJob } from '../../src/dispatch/claim-job.js';
+import { parseDatabaseUrl } from '../../src/config/database-url.js';
+import { openDatabase, type Db } from '../../src/storage/database.js';
+import * as jobsRepo from '../../src/storage/jobs-repo.js';
+import * as projectsRepo from '../../src/storage/projects-repo.js';
+import { SnowflakeGenerator } from '../../src/ids/snowflake.js';
+import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../support/databases.js';
+
+void pino;
+const ids = new SnowflakeGenerator(9);
+
+async function seedProject(db: Db, name: string, spiders: string[]): Promise<{ projectId: string; spiderIds: Map<string, string> }> {
+  const projectId = ids.next();
+  await projectsRepo.insertProject(db, { id: projectId, name, ownerId: undefined });
+  await projectsRepo.replaceVersion(db, { id: ids.next(), projectId, name: 'r1', eggSha256: 'a'.repeat(64), eggSize: 1, settingsModule: 'x.settings', spiders, creatorId: undefined });
+  await projectsRepo.syncSpiders(db, projectId, () => ids.next());
+  const spiderIds = new Map<string, string>();
+  for (const s of spiders) spiderIds.set(s, (await projectsRepo.findSpider(db, projectId, s))!.id);
+  return { projectId, spiderIds };
+}
+
+async function addJob(db: Db, projectId: string, spiderId: string, over: { tag?: string; priority?: number } = {}): Promise<string> {
+  const id = ids.next();
+  await jobsRepo.insertJob(db, {
+    id, key: id, projectId, spiderId, versionName: 'r1', eggSha256: 'a'.repeat(64), eggSize: 1, settingsModule: 'x.settings',
+    priority: over.priority ?? 0, tag: over.tag ?? '', args: {}, settings: {}, timeoutSeconds: 60, attempt: 1,
+  });
+  return id;
+}
+
+async function setConcurrency(db: Db, spiderId: string, concurrency: number) {
+  await projectsRepo.updateSpiderSettings(db, spiderId, JSON.stringify({ concurrency }));
+}
+
+// The seed's table: rows are the spider's tag, columns the agent's tags.
+const AGENT_TAGS: [string, string[]][] = [['None', []], ['a', ['a']], ['b', ['b']], ['a, b', ['a', 'b']]];
+const TABLE: [string, string, boolean[]][] = [
+  ['None', '', [true, false, false, false]],
+  ['a', 'a', [false, true, false, true]],
+  ['b', 'b', [false, false, true, true]],
+];
+
+for (const kind of testDatabaseKinds()) {
+  describe(`claiming jobs (${kind})`, () => {
+    let tdb: TestDatabase;
+    let db: Db;
+
+    before(async () => {
+      tdb = await createTestDatabase(kind);
+      db = await openDatabase(parseDatabaseUrl(tdb.url));
+    });
+    after(async () => {
+      await db.close();
+      await tdb.drop();
+    });
+
+    for (const [row, spiderTag, cells] of TABLE) {
+      AGENT_TAGS.forEach(([column, agentTags], i) => {
+        const expected = cells[i]!;
+        it(`spider tag ${row} × agent tags ${column} → ${expected ? 'runs' : 'does not run'}`, async () => {
+          const { projectId, spiderIds } = await seedProject(db, `tags_${spiderTag || 'none'}_${i}`, ['s']);
+          const jobId = await addJob(db, projectId, spiderIds.get('s')!, { tag: spiderTag });
+          const claimed = await claimNextJob(db, { nodeId: '1', sessionId: '1', tags: agentTags });
+          assert.equal(claimed?.id === jobId, expected);
+          // leave nothing claimable behind for the next cell
+          await jobsRepo.transitionJob(db, jobId, ['PENDING', 'RUNNING'], 'CANCELLED');
+        });
+      });
+    }
+
+    it('never runs more jobs of a spider than its concurrency', async () => {
+      const { projectId, spiderIds } = await seedProject(db, 'conc', ['one', 'two']);
+      await setConcurrency(db, spiderIds.get('two')!, 2);
+      for (let i = 0; i < 3; i++) await addJob(db, projectId, spiderIds.get('one')!);
+      for (let i = 0; i < 3; i++) await addJob(db, projectId, spiderIds.get('two')!);
+      const claimed: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const j = await claimNextJob(db, { nodeId: '2', sessionId: '2', tags: [] });
+        if (j) claimed.push(j.spider);
+      }
+      assert.deepEqual(claimed.sort(), ['one', 'two', 'two']);
+      const running = (await jobsRepo.listJobs(db, { projectId, states: ['RUNNING'] }, undefined, 100)).length;
+      assert.equal(running, 3);
+      for (const j of await jobsRepo.listJobs(db, { projectId }, undefined, 100)) await jobsRepo.transitionJob(db, j.id, ['PENDING', 'RUNNING'], 'CANCELLED');
+    });
+
+    it('claims by priority, then round-robin between projects, then age', async () => {
+      const a = await seedProject(db, 'rr_a', ['s']);
+      const b = await seedProject(db, 'rr_b', ['s']);
+      for (const p of [a, b]) await setConcurrency(db, p.spiderIds.get('s')!, 100);
+      const a1 = await addJob(db, a.projectId, a.spiderIds.get('s')!);
+      const a2 = await addJob(db, a.projectId, a.spiderIds.get('s')!);
+      const a3 = await addJob(db, a.projectId, a.spiderIds.get('s')!);
+      const b1 = await addJob(db, b.projectId, b.spiderIds.get('s')!);
+      const urgent = await addJob(db, b.projectId, b.spiderIds.get('s')!, { priority: 10 });
+      const order: string[] = [];
+      for (let i = 0; i < 5; i++) order.push((await claimNextJob(db, { nodeId: '3', sessionId: '3', tags: [] }))!.id);
+      // urgent first (priority); then a1 (both projects never served... b was just served), b1, a2, a3
+      assert.equal(order[0], urgent);
+      assert.deepEqual(order.slice(1), [a1, b1, a2, a3]);
+    });
+
+    it('claims each job once when claimers race', async () => {
+      const { projectId, spiderIds } = await seedProject(db, 'race', ['s']);
+      await setConcurrency(db, spiderIds.get('s')!, 1000);
+      const created = new Set<string>();
+      for (let i = 0; i < 60; i++) created.add(await addJob(db, projectId, spiderIds.get('s')!));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, async (_, n) => {
+          const mine: string[] = [];
+          for (;;) {
+            const j = await claimNextJob(db, { nodeId: String(10 + n), sessionId: String(10 + n), tags: [] });
+            if (!j) return mine;
+            mine.push(j.id);
+          }
+        }),
+      );
+      const all = results.flat();
+      assert.equal(all.length, 60);
+      assert.deepEqual(new Set(all), created);
+    });
+  });
+}

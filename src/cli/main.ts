@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { DomainError } from '../errors/domain-error.js';
 import { PACKAGE_VERSION } from '../package-root.js';
+import { registerNodeCommands } from './node-commands.js';
+import { registerCertCommand } from './cert-command.js';
 import { registerServerCommand } from './server-command.js';
 import { registerUserCommands } from './user-commands.js';
 
@@ -16,6 +18,8 @@ const program = new Command('scrapydd')
 
 registerServerCommand(program);
 registerUserCommands(program);
+registerCertCommand(program);
+registerNodeCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -28,6 +28,13 @@ export const NODE_METHODS: ReadonlySet<string> = new Set([
   'scrapydd.v1.NodeSessionService/FetchEgg',
 ]);
 
+/**
+ * Methods that need no principal because the request carries its own
+ * credential (CreateNode: a node key and its secret). Transports mark them
+ * public; bad Authorization headers are still refused.
+ */
+export const SELF_AUTHENTICATING_METHODS: ReadonlySet<string> = new Set(['scrapydd.v1.NodeService/CreateNode']);
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export const requestIdInterceptor: Interceptor = (ctx, next) => {

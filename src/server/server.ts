@@ -16,28 +16,47 @@ import { addServices } from './grpc/grpc-services.js';
 import { addGuardedReflection } from './grpc/guarded-reflection.js';
 import { makeHttpApp } from './http/http-app.js';
 import { makeRestHandler } from './http/rest-handler.js';
+import { isJobFilePath, makeJobFilesHandler } from './http/job-files.js';
+import { Dispatcher } from '../dispatch/dispatcher.js';
+import { Wakeups } from '../dispatch/wakeups.js';
 import { createSniffingListener } from './listener.js';
 import { authInterceptor, loggingInterceptor, Pipeline, requestIdInterceptor } from './pipeline.js';
 import { collectRoutes } from './rest/http-rules.js';
 import { RestRouter } from './rest/router.js';
 import { makeScrapydApi } from './scrapyd/scrapyd-api.js';
 import { allServices } from './services/all-services.js';
+import { readTlsMaterial, startTlsListener } from './tls-listener.js';
 
 export interface RunningServer {
   readonly port: number;
+  /** Set when https_port is. */
+  readonly httpsPort?: number;
   close(): Promise<void>;
 }
 
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  // keys/ is relative to the working directory; read before anything opens so a missing file stops start-up cleanly.
+  const tlsMaterial = config.httpsPort === undefined ? undefined : readTlsMaterial('keys', config.serverName, config.clientValidation);
   const app = await openAppContext(config, logger);
-  const { deps } = app;
+  const wakeups = new Wakeups(app.deps.db, config.database.kind === 'postgres' ? config.database.url : undefined, logger);
+  const deps = { ...app.deps, events: wakeups };
+  const dispatcher = new Dispatcher(deps, wakeups, {
+    nodeTimeoutSeconds: config.nodeTimeoutSeconds,
+    cancelGraceSeconds: config.cancelGraceSeconds,
+    sweepIntervalMs: 1000,
+  }, logger);
   const authenticate = makeAuthenticator(deps);
   const pipeline = new Pipeline(logger, [
     requestIdInterceptor,
     loggingInterceptor,
     authInterceptor(config.enableAuthentication, authenticate),
   ]);
-  const bindings = allServices(deps);
+  const bindings = allServices(deps, dispatcher, {
+    heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
+    nodeTimeoutSeconds: config.nodeTimeoutSeconds,
+    cancelGraceSeconds: config.cancelGraceSeconds,
+    enableAuthentication: config.enableAuthentication,
+  });
 
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   addServices(grpcServer, pipeline, bindings);
@@ -52,8 +71,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       ready: async () => (await deps.db.query('SELECT 1 AS one')).length === 1,
       rest: makeRestHandler({ router, bindings, pipeline, maxUploadSizeBytes: config.maxUploadSizeBytes }),
       scrapyd: makeScrapydApi({ deps, pipeline, nodeName: config.nodeName }),
+      jobFiles: { handles: isJobFilePath, handle: makeJobFilesHandler(deps, pipeline) },
     }),
   );
+  await wakeups.start();
+  dispatcher.start();
   const listener = createSniffingListener(injector, web);
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
@@ -63,6 +85,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     });
   });
   const port = (listener.address() as AddressInfo).port;
+  const tlsListener =
+    tlsMaterial && (await startTlsListener({ host: config.bindAddress, port: config.httpsPort!, material: tlsMaterial, grpc: injector, web, logger }));
   logger.info(
     { address: config.bindAddress, port, version: PACKAGE_VERSION, authentication: config.enableAuthentication },
     `scrapydd server listening on ${config.bindAddress}:${port}`,
@@ -70,12 +94,17 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
 
   return {
     port,
+    ...(tlsListener ? { httpsPort: tlsListener.port } : {}),
     async close() {
+      dispatcher.stop();
+      await wakeups.close();
+      const tlsClosed = tlsListener?.close(1000);
       await new Promise<void>((resolve) => listener.close(() => resolve()));
       web.closeAllConnections();
       injector.drain(1000);
       await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
       injector.destroy();
+      await tlsClosed;
       await app.close();
     },
   };

@@ -1,24 +1,29 @@
 /**
  * Turns credentials into a principal: HTTP Basic with a user name and
- * password, HTTP Basic with an API key id and secret, or a bearer API key.
+ * password, HTTP Basic with an API key id and secret, a bearer API key, or
+ * a bearer node token (sdn_..., agents only); without an Authorization
+ * header, an agent's verified client certificate (CN nodes/<id>).
  * Bad credentials are UNAUTHENTICATED; no credentials give undefined.
  */
 import type { Principal } from '../../auth/principal.js';
 import { Unauthenticated } from '../../errors/domain-error.js';
 import type { Deps } from '../../domain/deps.js';
+import { authenticateNodeToken } from '../../domain/nodes/node-service.js';
 import { authenticateApiKey } from '../../domain/users/api-key-service.js';
 import { signIn } from '../../domain/users/user-service.js';
 import { parseAuthorization } from './authorization-header.js';
+import { authenticateClientCertificate } from '../../tls/certificate-auth.js';
 import type { IncomingCall } from '../call-context.js';
 
 export function makeAuthenticator(deps: Deps): (call: IncomingCall) => Promise<Principal | undefined> {
   return async (call) => {
     const authorization = call.authorization;
-    if (!authorization) return undefined;
+    // A verified client certificate (mTLS) counts only when no Authorization is sent: the header wins.
+    if (!authorization) return authenticateClientCertificate(deps, call);
     const creds = parseAuthorization(authorization);
     if (!creds) throw new Unauthenticated('the Authorization header is not Basic or Bearer', { reason: 'BAD_CREDENTIALS' });
     if (creds.kind === 'bearer') {
-      const principal = await authenticateApiKey(deps, creds.token);
+      const principal = (await authenticateNodeToken(deps, creds.token)) ?? (await authenticateApiKey(deps, creds.token));
       if (!principal) throw new Unauthenticated('invalid API key', { reason: 'BAD_CREDENTIALS' });
       return principal;
     }

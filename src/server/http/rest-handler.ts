@@ -10,7 +10,7 @@ import { InvalidArgument, NotFound, toDomainError, type DomainError } from '../.
 import type { IncomingCall } from '../call-context.js';
 import { toRestError } from '../errors/status.js';
 import { codecOf } from '../message-registry.js';
-import type { Pipeline } from '../pipeline.js';
+import { SELF_AUTHENTICATING_METHODS, type Pipeline } from '../pipeline.js';
 import type { HttpRoute } from '../rest/http-rules.js';
 import { buildRequestJson, responseJson } from '../rest/request-json.js';
 import type { RestRouter } from '../rest/router.js';
@@ -47,13 +47,14 @@ export function makeRestHandler(opts: RestHandlerOptions) {
       return sendJson(res, 405, body, { allow: match.allowed.join(', ') });
     }
     const { route, pathParams } = match;
+    const method = `${route.serviceName}/${route.methodName}`;
     const call: IncomingCall = {
       transport: 'rest',
-      method: `${route.serviceName}/${route.methodName}`,
+      method,
       authorization: header(req, 'authorization'),
       peerAddress: peerAddress(req),
       requestId: header(req, 'x-request-id'),
-      public: false,
+      public: SELF_AUTHENTICATING_METHODS.has(method),
     };
     try {
       const result = await opts.pipeline.run(call, async (ctx) => {

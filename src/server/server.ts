@@ -19,6 +19,7 @@ import { makeRestHandler } from './http/rest-handler.js';
 import { isJobFilePath, makeJobFilesHandler } from './http/job-files.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { Wakeups } from '../dispatch/wakeups.js';
+import { onNodeDeleted } from '../domain/nodes/node-events.js';
 import { createSniffingListener } from './listener.js';
 import { authInterceptor, loggingInterceptor, Pipeline, requestIdInterceptor } from './pipeline.js';
 import { collectRoutes } from './rest/http-rules.js';
@@ -76,6 +77,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   );
   await wakeups.start();
   dispatcher.start();
+  // A deleted node's stream ends here at once; other servers notice at its next heartbeat.
+  const unsubscribe = onNodeDeleted((nodeId) => dispatcher.sessionOfNode(nodeId)?.end('node deleted'));
   const listener = createSniffingListener(injector, web);
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
@@ -96,6 +99,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     port,
     ...(tlsListener ? { httpsPort: tlsListener.port } : {}),
     async close() {
+      unsubscribe();
       dispatcher.stop();
       await wakeups.close();
       const tlsClosed = tlsListener?.close(1000);

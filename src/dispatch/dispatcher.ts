@@ -23,7 +23,7 @@ export interface DispatcherSettings {
 
 export class Dispatcher {
   private readonly sessions = new Map<string, LiveSession>();
-  /** Sessions being filled now; a wake-up during a fill asks for one more round. */
+  /** Tag groups being filled now; a wake-up during a fill asks for one more round. */
   private readonly filling = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
   private rotation = 0;
@@ -68,55 +68,81 @@ export class Dispatcher {
     return undefined;
   }
 
-  /** Fills every local session with free slots, starting from a rotating point (fair between agents). */
+  /**
+   * Fills local sessions with free slots. Sessions are grouped by their tag
+   * set: within a group, once a claim finds nothing, no other session of the
+   * group can find anything either, so a wake-up costs one empty claim per
+   * group, not one per agent.
+   */
   fillAll(): void {
-    const list = [...this.sessions.values()];
-    if (list.length === 0) return;
-    this.rotation = (this.rotation + 1) % list.length;
-    for (let i = 0; i < list.length; i++) this.fill(list[(this.rotation + i) % list.length]!);
+    const groups = new Set<string>();
+    for (const s of this.sessions.values()) groups.add(tagKey(s));
+    for (const g of groups) this.fillGroup(g);
   }
 
-  /** Claims and sends jobs to `session` while it has free slots. */
+  /** Fills the group of `session` (after it joined or finished a job). */
   fill(session: LiveSession): void {
-    if (this.filling.has(session.sessionId)) {
-      this.filling.set(session.sessionId, true);
+    this.fillGroup(tagKey(session));
+  }
+
+  private fillGroup(group: string): void {
+    if (this.filling.has(group)) {
+      this.filling.set(group, true); // run once more when the current round ends
       return;
     }
-    this.filling.set(session.sessionId, false);
-    void this.fillLoop(session).finally(() => {
-      const again = this.filling.get(session.sessionId);
-      this.filling.delete(session.sessionId);
-      if (again && this.sessions.has(session.sessionId)) this.fill(session);
+    this.filling.set(group, false);
+    void this.fillGroupLoop(group).finally(() => {
+      const again = this.filling.get(group);
+      this.filling.delete(group);
+      if (again) this.fillGroup(group);
     });
   }
 
-  private async fillLoop(session: LiveSession): Promise<void> {
-    try {
+  private async fillGroupLoop(group: string): Promise<void> {
+    const members = [...this.sessions.values()].filter((s) => tagKey(s) === group);
+    if (members.length === 0) return;
+    this.rotation = (this.rotation + 1) % members.length;
+    for (let i = 0; i < members.length; i++) {
+      const session = members[(this.rotation + i) % members.length]!;
       while (this.sessions.has(session.sessionId) && session.jobs.size < session.slots) {
-        const job = await claimNextJob(this.deps.db, { nodeId: session.nodeId, sessionId: session.sessionId, tags: session.tags });
-        if (!job) return;
-        session.jobs.add(job.key);
-        this.logger.info({ job: job.key, node: session.nodeId }, 'job assigned');
-        await session.send({
-          command: {
-            $case: 'assignment',
-            assignment: {
-              job: jobToProto(job),
-              eggSha256: job.eggSha256,
-              eggSizeBytes: String(job.eggSize),
-              settingsModule: job.settingsModule,
-              timeoutSeconds: job.timeoutSeconds,
-              cancelGraceSeconds: this.settings.cancelGraceSeconds,
-              extraRequirements: [],
-            },
-          },
-        });
+        if (!(await this.assignOne(session))) return; // nothing claimable for this tag set
       }
-    } catch (err) {
-      // A send that fails leaves the job RUNNING on this node; the agent's
-      // next hello (or node_timeout) settles it. Never requeued blindly.
-      this.logger.warn({ err, node: session.nodeId }, 'filling a session failed');
     }
+  }
+
+  /** Claims one job for `session` and sends it; false when there was none. */
+  private async assignOne(session: LiveSession): Promise<boolean> {
+    let job;
+    try {
+      job = await claimNextJob(this.deps.db, { nodeId: session.nodeId, sessionId: session.sessionId, tags: session.tags });
+    } catch (err) {
+      this.logger.warn({ err, node: session.nodeId }, 'claiming a job failed');
+      return false;
+    }
+    if (!job) return false;
+    session.jobs.add(job.key);
+    this.logger.debug({ job: job.key, node: session.nodeId }, 'job assigned');
+    try {
+      await session.send({
+        command: {
+          $case: 'assignment',
+          assignment: {
+            job: jobToProto(job),
+            eggSha256: job.eggSha256,
+            eggSizeBytes: String(job.eggSize),
+            settingsModule: job.settingsModule,
+            timeoutSeconds: job.timeoutSeconds,
+            cancelGraceSeconds: this.settings.cancelGraceSeconds,
+            extraRequirements: [],
+          },
+        },
+      });
+    } catch (err) {
+      // The job stays RUNNING on this node; the agent's next hello (or
+      // node_timeout) settles it. Never requeued blindly: it might be running.
+      this.logger.warn({ err, job: job.key, node: session.nodeId }, 'sending an assignment failed');
+    }
+    return true;
   }
 
   private onWakeup(w: Wakeup): void {
@@ -153,3 +179,7 @@ export class Dispatcher {
   }
 }
 
+
+function tagKey(s: LiveSession): string {
+  return [...s.tags].sort().join(',');
+}

@@ -1,0 +1,76 @@
+/**
+ * Dispatch benchmark: 100 simulated agents (real NodeSession streams, no-op
+ * runner) on one server; schedule → assignment latency (sequential
+ * schedules, idle agents) and throughput (schedule → complete) on
+ * PostgreSQL and SQLite. Prints JSON.
+ */
+import { createTestDatabase, type TestDatabaseKind } from '../test/support/databases.js';
+import { setSpider, scrapyd, startDispatchEnv } from '../test/support/dispatch-harness.js';
+import { SimAgent, waitFor } from '../test/support/sim-agent.js';
+
+const AGENTS = 100;
+const LATENCY_JOBS = 300;
+const THROUGHPUT_JOBS = 2000;
+const CLIENTS = 16;
+
+function pct(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => Number(s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(2));
+  return { n: s.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
+}
+
+async function run(kind: TestDatabaseKind) {
+  void createTestDatabase;
+  const env = await startDispatchEnv(kind, 1, { enable_authentication: 'false' });
+  const server = env.servers[0]!;
+  const agents: SimAgent[] = [];
+  try {
+    for (const spider of ['alpha', 'beta', 'gamma']) await setSpider(server, spider, { concurrency: 1000 });
+    for (let i = 0; i < AGENTS; i++) {
+      const a = new SimAgent({ address: server.address, runMs: 0, slots: 4 });
+      agents.push(a);
+      await a.connect();
+    }
+    const assignedAt = new Map<string, number>();
+    for (const a of agents) a.on('assignment', (job: string) => assignedAt.set(job.split('/').pop()!, performance.now()));
+
+    // Latency: one job at a time into idle agents.
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_JOBS; i++) {
+      const t = performance.now();
+      const res = await scrapyd(server, 'schedule.json', { project: 'quotes', spider: 'alpha' });
+      const key = String(res.jobid);
+      await waitFor('assignment', 10_000, () => assignedAt.get(key));
+      latencies.push(assignedAt.get(key)! - t);
+    }
+
+    // Throughput: many clients scheduling; until every job has finished.
+    const before = Number((await scrapyd(server, 'daemonstatus.json', {}, 'GET')).finished);
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (next < THROUGHPUT_JOBS) {
+          next++;
+          await scrapyd(server, 'schedule.json', { project: 'quotes', spider: 'beta' });
+        }
+      }),
+    );
+    const scheduledMs = performance.now() - t0;
+    await waitFor('all finished', 300_000, async () => Number((await scrapyd(server, 'daemonstatus.json', {}, 'GET')).finished), (n) => n >= before + THROUGHPUT_JOBS);
+    const totalMs = performance.now() - t0;
+    return {
+      agents: AGENTS,
+      scheduleToAssignment: pct(latencies),
+      throughput: { jobs: THROUGHPUT_JOBS, clients: CLIENTS, scheduleJobsPerSecond: Math.round(THROUGHPUT_JOBS / (scheduledMs / 1000)), completeJobsPerSecond: Math.round(THROUGHPUT_JOBS / (totalMs / 1000)) },
+    };
+  } finally {
+    for (const a of agents) a.close();
+    await env.close();
+  }
+}
+
+const kinds = (process.env.BENCH_DATABASES ?? 'postgres,sqlite').split(',') as TestDatabaseKind[];
+const result: Record<string, unknown> = {};
+for (const kind of kinds) result[kind] = await run(kind);
+process.stdout.write(`${JSON.stringify({ dispatch: result }, null, 2)}\n`);

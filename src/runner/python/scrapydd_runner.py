@@ -327,6 +327,9 @@ def cmd_crawl(args, watch):
     if not os.path.isfile(egg):
         raise RunnerError("RUNNER_FAILED", "egg file not found")
     settings, _ = load_project_settings(egg)
+    # Off unless the project turns it on: one port per job (6023-6073 run out on a busy agent),
+    # and its password goes to the job's log.
+    settings.set("TELNETCONSOLE_ENABLED", False, priority="default")
     for key, value in args.setting:
         settings.set(key, value, priority="cmdline")
     # The agent collects the log from stderr; a LOG_FILE would hide it.
@@ -443,11 +446,13 @@ def run_crawl(args):
     except RunnerError as exc:
         reason, message = exc.reason, exc.message
     except BaseException as exc:  # a bug in this runner, or project code doing something odd
-        traceback.print_exc(file=sys.stderr)
         reason, message = "RUNNER_FAILED", describe(exc)
+        with contextlib.suppress(OSError):
+            traceback.print_exc(file=sys.stderr)
     # Last line of the log, in Scrapy's format: what went wrong, for the job's page.
     now = time.strftime("%Y-%m-%d %H:%M:%S")
-    sys.stderr.write(f"{now} [scrapydd.runner] ERROR: {reason}: {message}\n")
+    with contextlib.suppress(OSError):  # the agent (our stderr's reader) may be gone
+        sys.stderr.write(f"{now} [scrapydd.runner] ERROR: {reason}: {message}\n")
     return EXIT_FAILED
 
 
@@ -455,7 +460,8 @@ def main(argv=None):
     # Usage errors are the caller's bug: let argparse print them and exit 2 (no JSON line).
     args = build_parser().parse_args(argv)
     code = args.run(args)
-    sys.stderr.flush()
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
     # os._exit skips interpreter shutdown: project code may have started non-daemon threads
     # or registered atexit hooks that would hang or print after we are done.
     os._exit(code)

@@ -11,6 +11,8 @@ import { loseJob } from '../domain/jobs/job-reports.js';
 import * as jobsRepo from '../storage/jobs-repo.js';
 import * as sessionsRepo from '../storage/sessions-repo.js';
 import { claimNextJob } from './claim-job.js';
+import * as projectsRepo from '../storage/projects-repo.js';
+import { parseSpiderSettings } from '../domain/projects/spider-settings.js';
 import { jobToProto } from './job-to-proto.js';
 import type { LiveSession } from './live-session.js';
 import type { Wakeup, Wakeups } from './wakeups.js';
@@ -123,6 +125,8 @@ export class Dispatcher {
     session.jobs.add(job.key);
     this.logger.debug({ job: job.key, node: session.nodeId }, 'job assigned');
     try {
+      const spider = await projectsRepo.findSpider(this.deps.db, job.projectId, job.spider);
+      const extraRequirements = spider ? parseSpiderSettings(spider.settingsJson).extraRequirements : [];
       await session.send({
         command: {
           $case: 'assignment',
@@ -133,7 +137,7 @@ export class Dispatcher {
             settingsModule: job.settingsModule,
             timeoutSeconds: job.timeoutSeconds,
             cancelGraceSeconds: this.settings.cancelGraceSeconds,
-            extraRequirements: [],
+            extraRequirements,
           },
         },
       });

@@ -129,6 +129,7 @@ function buildServer(r: Reader): ServerConfig {
     nodeKeyTtlSeconds: r.number('node_key_ttl'),
     cancelGraceSeconds: r.number('cancel_grace'),
     misfireGraceSeconds: r.number('misfire_grace'),
+    jobsToKeep: r.number('jobs_to_keep'),
   };
 }
 

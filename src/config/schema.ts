@@ -163,6 +163,13 @@ export const SERVER_KEYS: Readonly<Record<string, KeySpec>> = {
     origin: 'new',
     description: 'A cron trigger fire missed by at most this long still runs.',
   },
+  jobs_to_keep: {
+    type: 'int',
+    default: '100',
+    min: 1,
+    origin: 'new',
+    description: 'Finished jobs kept per spider (with their logs and items); older ones are deleted.',
+  },
 };
 
 export const AGENT_KEYS: Readonly<Record<string, KeySpec>> = {

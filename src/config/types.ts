@@ -35,6 +35,7 @@ export interface ServerConfig {
   readonly nodeKeyTtlSeconds: number;
   readonly cancelGraceSeconds: number;
   readonly misfireGraceSeconds: number;
+  readonly jobsToKeep: number;
 }
 
 export interface AgentConfig {

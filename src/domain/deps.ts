@@ -14,6 +14,8 @@ export interface DomainSettings {
   /** Where uploads are staged before they are checked and stored. */
   readonly tmpDir: string;
   readonly cancelGraceSeconds: number;
+  /** Finished jobs kept per spider. */
+  readonly jobsToKeep: number;
 }
 
 /** What the domain announces to dispatch (in-process, and to other servers on PostgreSQL). */

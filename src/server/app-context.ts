@@ -32,6 +32,7 @@ export async function openAppContext(config: ServerConfig, logger: Logger): Prom
       nodeKeyTtlSeconds: config.nodeKeyTtlSeconds,
       tmpDir: join(config.dataDir, 'tmp'),
       cancelGraceSeconds: config.cancelGraceSeconds,
+      jobsToKeep: config.jobsToKeep,
     },
   };
   return {

@@ -229,3 +229,15 @@ export async function readChunks(q: Queryable, jobId: string, kind: ChunkKind, f
 export async function touchProjectDispatch(q: Queryable, projectId: string): Promise<void> {
   await q.query(`UPDATE projects SET dispatch_seq = (SELECT COALESCE(MAX(dispatch_seq), 0) + 1 FROM projects) WHERE id = ?`, [projectId]);
 }
+
+/** Deletes a spider's finished jobs beyond the newest `keep` (their log and item chunks go with them). */
+export async function pruneFinishedJobs(q: Queryable, spiderId: string, keep: number): Promise<number> {
+  const all = q.kind === 'postgres' ? 'ALL' : '-1';
+  const rows = await q.query(
+    `DELETE FROM jobs WHERE id IN (
+       SELECT id FROM jobs WHERE spider_id = ? AND state IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'LOST')
+       ORDER BY created_at DESC, id DESC LIMIT ${all} OFFSET ?) RETURNING id`,
+    [spiderId, keep],
+  );
+  return rows.length;
+}

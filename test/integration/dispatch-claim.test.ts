@@ -104,6 +104,23 @@ for (const kind of testDatabaseKinds()) {
       assert.deepEqual(order.slice(1), [a1, b1, a2, a3]);
     });
 
+    it('keeps only the newest finished jobs of a spider, with their chunks', async () => {
+      const { projectId, spiderIds } = await seedProject(db, 'prune', ['s']);
+      const spiderId = spiderIds.get('s')!;
+      const jobs: string[] = [];
+      for (let i = 0; i < 5; i++) jobs.push(await addJob(db, projectId, spiderId));
+      const pending = await addJob(db, projectId, spiderId);
+      for (const id of jobs) {
+        await jobsRepo.transitionJob(db, id, ['PENDING'], 'CANCELLED');
+        await db.transaction(async (tx) => jobsRepo.appendChunk(tx, (await jobsRepo.findJobById(tx, id))!, 'log', 0, ['line']));
+      }
+      assert.equal(await jobsRepo.pruneFinishedJobs(db, spiderId, 2), 3);
+      const left = (await jobsRepo.listJobs(db, { spiderId }, undefined, 100)).map((j) => j.id).sort();
+      assert.deepEqual(left, [jobs[3]!, jobs[4]!, pending].sort());
+      assert.equal(Number((await db.query(`SELECT COUNT(*) AS n FROM job_chunks WHERE job_id = ?`, [jobs[0]!]))[0]!.n), 0);
+      await jobsRepo.transitionJob(db, pending, ['PENDING'], 'CANCELLED');
+    });
+
     it('claims each job once when claimers race', async () => {
       const { projectId, spiderIds } = await seedProject(db, 'race', ['s']);
       await setConcurrency(db, spiderIds.get('s')!, 1000);

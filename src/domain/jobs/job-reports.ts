@@ -57,6 +57,7 @@ export async function applyFinished(deps: Deps, nodeId: string, key: string, r: 
       ended_at: new Date().toISOString(),
     });
     if (r.state === 'FAILED') await retryIfAllowed(deps, tx, job);
+    await jobsRepo.pruneFinishedJobs(tx, job.spiderId, deps.settings.jobsToKeep);
     return job;
   });
   if (done) {
@@ -73,6 +74,7 @@ export async function loseJob(deps: Deps, jobId: string, why: string): Promise<b
     if (!job) return false;
     const moved = await jobsRepo.transitionJob(tx, job.id, ACTIVE_STATES, 'LOST', { close_reason: why, ended_at: new Date().toISOString() });
     if (moved && job.state !== 'CANCELLING') await retryIfAllowed(deps, tx, job);
+    if (moved) await jobsRepo.pruneFinishedJobs(tx, job.spiderId, deps.settings.jobsToKeep);
     return moved;
   });
   if (lost) {

@@ -3,7 +3,8 @@
  * migrations, plus the `Db` interface the rest of the code queries through
  * with explicit SQL and `?` placeholders.
  */
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type pg from 'pg';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DatabaseUrl } from '../config/database-url.js';
 import { type DatabaseKind, toPostgresPlaceholders } from './sql-dialect.js';
@@ -145,43 +146,44 @@ function sqliteValue(v: unknown): unknown {
   return v;
 }
 
-/** Rows of a statement (SELECT, or anything with RETURNING); [] otherwise. */
-async function records<T>(runner: QueryRunner, sql: string, params: readonly unknown[]): Promise<T[]> {
-  const result = await runner.query(toPostgresPlaceholders(sql), [...params], true);
-  return (result.records ?? []) as T[];
-}
-
+/**
+ * PostgreSQL through TypeORM's pg pool directly: one round trip per query
+ * (a TypeORM QueryRunner per statement costs more than the statement), and
+ * transactions on one pooled client.
+ */
 class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
 
-  constructor(readonly dataSource: DataSource) {}
+  constructor(readonly dataSource: DataSource) {
+    this.pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
+  }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      return await records<T>(runner, sql, params);
-    } finally {
-      await runner.release();
-    }
+    const result = await this.pool.query(toPostgresPlaceholders(sql), [...params]);
+    return (result.rows ?? []) as T[];
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    await runner.startTransaction();
-    const tx: Queryable = {
-      kind: 'postgres',
-      query: <R extends Row = Row>(sql: string, params: readonly unknown[] = []) => records<R>(runner, sql, params),
-    };
+    const client = await this.pool.connect();
+    let broken = false;
     try {
+      await client.query('BEGIN');
+      const tx: Queryable = {
+        kind: 'postgres',
+        query: async <R extends Row = Row>(sql: string, params: readonly unknown[] = []) =>
+          ((await client.query(toPostgresPlaceholders(sql), [...params])).rows ?? []) as R[],
+      };
       const value = await fn(tx);
-      await runner.commitTransaction();
+      await client.query('COMMIT');
       return value;
     } catch (err) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
       throw err;
     } finally {
-      await runner.release();
+      client.release(broken);
     }
   }
 

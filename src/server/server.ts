@@ -1,7 +1,8 @@
 /**
  * The server process: one listener on bind_address:bind_port carrying gRPC
  * (with reflection) and HTTP/1.1 (REST, scrapyd API, health), all calls
- * through one pipeline into one set of handlers.
+ * through one pipeline into one set of handlers; with https_port, the same
+ * again over TLS (tls-listener.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

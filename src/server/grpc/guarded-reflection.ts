@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type * as protoLoader from '@grpc/proto-loader';
 import type { Principal } from '../../auth/principal.js';
-import { toDomainError, Unauthenticated } from '../../errors/domain-error.js';
+import { PermissionDenied, toDomainError, Unauthenticated } from '../../errors/domain-error.js';
 import { incomingCall, toServiceError } from './grpc-services.js';
 import type { IncomingCall } from '../call-context.js';
 
@@ -21,6 +21,7 @@ export function addGuardedReflection(
     if (!enabled) return;
     const principal = await authenticate(incomingCall(call, '/grpc.reflection/ServerReflectionInfo'));
     if (!principal) throw new Unauthenticated('authentication required: send HTTP Basic credentials or "Authorization: Bearer <api key>"');
+    if (principal.nodeId !== undefined) throw new PermissionDenied('node credentials are only for the agent session');
   };
   new ReflectionService(definition).addToServer({
     addService(service: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation) {

@@ -5,6 +5,7 @@ import { ConfigError } from '../config/load.js';
 import { DomainError } from '../errors/domain-error.js';
 import { PACKAGE_VERSION } from '../package-root.js';
 import { registerNodeCommands } from './node-commands.js';
+import { registerAgentCommand } from './agent-command.js';
 import { registerCertCommand } from './cert-command.js';
 import { registerServerCommand } from './server-command.js';
 import { registerUserCommands } from './user-commands.js';
@@ -20,6 +21,7 @@ registerServerCommand(program);
 registerUserCommands(program);
 registerCertCommand(program);
 registerNodeCommands(program);
+registerAgentCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,7 +2,7 @@
  * One port for everything: a connection that opens with the HTTP/2 preface
  * (`PRI * HTTP/2.0`) is gRPC and goes to grpc-js through a connection
  * injector; anything else is HTTP/1.1 (REST, scrapyd API, web UI). The TLS
- * port (a later issue) makes the same choice by ALPN instead.
+ * port (tls-listener.ts) makes the same choice by ALPN instead.
  */
 import net from 'node:net';
 import type http from 'node:http';

@@ -49,6 +49,14 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(await items.text(), '{"i":0}\n{"i":1}\n{"i":2}\n');
       const status = await scrapyd(env.servers[0]!, 'status.json', { job: key }, 'GET');
       assert.equal(status.currstate, 'finished');
+      const list = await scrapyd(env.servers[0]!, 'listjobs.json', { project: 'quotes' }, 'GET');
+      assert.deepEqual(Object.keys(list).sort(), ['finished', 'node_name', 'pending', 'running', 'status']);
+      const finished = (list.finished as Record<string, unknown>[]).find((j) => j.id === key)!;
+      assert.deepEqual(Object.keys(finished).sort(), ['end_time', 'id', 'items_url', 'log_url', 'project', 'spider', 'start_time']);
+      assert.equal(finished.log_url, `/logs/quotes/alpha/${key}.log`);
+      assert.match(String(finished.start_time), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+      const daemon = await scrapyd(env.servers[0]!, 'daemonstatus.json', {}, 'GET');
+      assert.equal(daemon.finished, 1);
       a.close();
     });
 

@@ -204,7 +204,7 @@ export const AGENT_KEYS: Readonly<Record<string, KeySpec>> = {
   runner_docker_image: runnerDockerImage,
   data_dir: {
     type: 'string',
-    default: 'agent-data',
+    default: 'data',
     path: true,
     origin: 'new',
     description: 'Directory for virtualenvs, eggs and job files; relative to the working directory.',

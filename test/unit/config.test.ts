@@ -94,9 +94,9 @@ describe('defaults', () => {
     assert.equal(a.runnerType, 'venv');
     assert.equal(a.runnerPython, '/usr/bin/python3');
     assert.equal(a.runnerDockerImage, 'kevenli/scrpaydd');
-    assert.equal(a.dataDir, path.join(cwd, 'agent-data'));
+    assert.equal(a.dataDir, path.join(cwd, 'data'));
     assert.equal(a.caFile, undefined);
-    assert.equal(a.nodeFile, path.join(cwd, 'agent-data', 'node.json'));
+    assert.equal(a.nodeFile, path.join(cwd, 'data', 'node.json'));
   });
 
   test('schema marks the original keys as seed and the rest as new', () => {

@@ -42,6 +42,10 @@ export async function claimNextJob(db: Db, who: Claimant): Promise<JobRow | unde
       const jobId = idString(c.id);
       const spiderId = idString(c.spider_id);
       if (spidersFull.has(spiderId)) continue;
+      // Lock the spider row first; count in a separate statement, whose
+      // snapshot (READ COMMITTED) is taken after the lock is held. A count
+      // inside the locking statement would use the snapshot from before the
+      // wait and miss a job another claimer just committed.
       const spider = await tx.query(
         `SELECT settings_json FROM spiders WHERE id = ? ${tx.kind === 'postgres' ? 'FOR UPDATE' : ''}`,
         [spiderId],

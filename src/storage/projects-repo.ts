@@ -95,6 +95,17 @@ function spiderRow(r: Row): SpiderRow {
   };
 }
 
+export interface ProjectRef {
+  id: string;
+  name: string;
+  ownerId: string | undefined;
+}
+
+export async function findProjectRef(q: Queryable, name: string): Promise<ProjectRef | undefined> {
+  const r = (await q.query(`SELECT id, name, owner_id FROM projects WHERE name = ?`, [name]))[0];
+  return r ? { id: idString(r.id), name: String(r.name), ownerId: optionalId(r.owner_id) } : undefined;
+}
+
 export async function findProject(q: Queryable, name: string): Promise<ProjectRow | undefined> {
   return (await q.query(`${PROJECT_SELECT} WHERE p.name = ?`, [name])).map(projectRow)[0];
 }

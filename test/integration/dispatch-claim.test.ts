@@ -121,6 +121,17 @@ for (const kind of testDatabaseKinds()) {
       await jobsRepo.transitionJob(db, pending, ['PENDING'], 'CANCELLED');
     });
 
+    it('keeps a spider\'s concurrency when claimers race for it', async () => {
+      const { projectId, spiderIds } = await seedProject(db, 'race_conc', ['s']);
+      await setConcurrency(db, spiderIds.get('s')!, 2);
+      for (let i = 0; i < 10; i++) await addJob(db, projectId, spiderIds.get('s')!);
+      const claimed = await Promise.all(
+        Array.from({ length: 8 }, (_, n) => claimNextJob(db, { nodeId: String(50 + n), sessionId: String(50 + n), tags: [] })),
+      );
+      assert.equal(claimed.filter(Boolean).length, 2);
+      for (const j of await jobsRepo.listJobs(db, { projectId }, undefined, 100)) await jobsRepo.transitionJob(db, j.id, ['PENDING', 'RUNNING'], 'CANCELLED');
+    });
+
     it('claims each job once when claimers race', async () => {
       const { projectId, spiderIds } = await seedProject(db, 'race', ['s']);
       await setConcurrency(db, spiderIds.get('s')!, 1000);

@@ -5,7 +5,7 @@ import * as jobsRepo from '../../storage/jobs-repo.js';
 import * as projectsRepo from '../../storage/projects-repo.js';
 import type { Deps } from '../deps.js';
 import { decodePageToken, encodePageToken, pageSize } from '../pagination.js';
-import { accessibleProject } from '../projects/access.js';
+import { projectAccess } from '../projects/access.js';
 import { isJobState, type JobState } from './job-state.js';
 import { parseJobParent } from './job-names.js';
 
@@ -41,7 +41,7 @@ export async function listJobs(
   }
   const f: jobsRepo.JobFilter = parseJobFilter(req.filter);
   if (project) {
-    const p = await accessibleProject(deps.db, principal, project);
+    const p = await projectAccess(deps.db, principal, project);
     f.projectId = p.id;
     if (spider) {
       const s = await projectsRepo.findSpider(deps.db, p.id, spider);

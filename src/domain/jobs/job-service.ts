@@ -5,7 +5,7 @@ import * as jobsRepo from '../../storage/jobs-repo.js';
 import * as projectsRepo from '../../storage/projects-repo.js';
 import type { Deps } from '../deps.js';
 import { checkId } from '../names.js';
-import { accessibleProject } from '../projects/access.js';
+import { projectAccess } from '../projects/access.js';
 import { parseSpiderSettings } from '../projects/spider-settings.js';
 import type { JobState } from './job-state.js';
 import { parseJobName } from './job-names.js';
@@ -29,7 +29,7 @@ const SETTING_KEY = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
 /** Queues a PENDING job of a spider's version and wakes dispatch. */
 export async function runSpider(deps: Deps, principal: Principal, input: RunInput): Promise<Job> {
-  const p = await accessibleProject(deps.db, principal, input.project);
+  const p = await projectAccess(deps.db, principal, input.project);
   const version = input.version
     ? await projectsRepo.findVersion(deps.db, p.id, checkId(input.version, 'version'))
     : await projectsRepo.latestVersion(deps.db, p.id);
@@ -77,7 +77,7 @@ export async function runSpider(deps: Deps, principal: Principal, input: RunInpu
 /** The job named `projects/{p}/spiders/{s}/jobs/{j}` if the caller may see it. */
 export async function getJob(deps: Deps, principal: Principal, name: string): Promise<Job> {
   const { project, spider, job } = parseJobName(name);
-  await accessibleProject(deps.db, principal, project);
+  await projectAccess(deps.db, principal, project);
   const row = await jobsRepo.findJobByKey(deps.db, job);
   if (!row || row.project !== project || row.spider !== spider) throw new NotFound(`job '${job}' not found`, { reason: 'JOB_NOT_FOUND' });
   return row;
@@ -88,7 +88,7 @@ export async function findJobForScrapyd(deps: Deps, principal: Principal, key: s
   const row = await jobsRepo.findJobByKey(deps.db, key);
   if (!row || (project !== undefined && row.project !== project)) return undefined;
   try {
-    await accessibleProject(deps.db, principal, row.project);
+    await projectAccess(deps.db, principal, row.project);
   } catch {
     return undefined;
   }
@@ -100,7 +100,7 @@ export async function findJobForScrapyd(deps: Deps, principal: Principal, key: s
  * agent is told to stop it. Returns the state it had.
  */
 export async function cancelJob(deps: Deps, principal: Principal, job: Job, signal = 'INT'): Promise<JobState> {
-  await accessibleProject(deps.db, principal, job.project);
+  await projectAccess(deps.db, principal, job.project);
   const sig = normalizeSignal(signal);
   if (await jobsRepo.transitionJob(deps.db, job.id, ['PENDING'], 'CANCELLED', { close_reason: 'cancelled', ended_at: new Date().toISOString() })) {
     deps.logger.info({ job: job.key, by: principal.username }, 'pending job cancelled');

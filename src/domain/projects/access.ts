@@ -6,7 +6,7 @@ import type { Queryable } from '../../storage/database.js';
 
 export type Project = repo.ProjectRow;
 
-export function canAccess(principal: Principal, project: Project): boolean {
+export function canAccess(principal: Principal, project: Pick<Project, 'ownerId'>): boolean {
   return principal.admin || (project.ownerId !== undefined && project.ownerId === principal.userId);
 }
 
@@ -16,6 +16,18 @@ export function canAccess(principal: Principal, project: Project): boolean {
  */
 export async function accessibleProject(q: Queryable, principal: Principal, project: string): Promise<Project> {
   const row = await repo.findProject(q, project);
+  if (!row) throw new NotFound(`project '${project}' not found`, { reason: 'PROJECT_NOT_FOUND', metadata: { project } });
+  if (!canAccess(principal, row)) {
+    throw new PermissionDenied(`you have no access to project '${project}'`, { metadata: { project } });
+  }
+  return row;
+}
+
+export type ProjectRef = repo.ProjectRef;
+
+/** Like accessibleProject, with only the project's id, name and owner (one light query: for hot paths). */
+export async function projectAccess(q: Queryable, principal: Principal, project: string): Promise<ProjectRef> {
+  const row = await repo.findProjectRef(q, project);
   if (!row) throw new NotFound(`project '${project}' not found`, { reason: 'PROJECT_NOT_FOUND', metadata: { project } });
   if (!canAccess(principal, row)) {
     throw new PermissionDenied(`you have no access to project '${project}'`, { metadata: { project } });

@@ -5,7 +5,7 @@ import { checkSpiderSettings, parseSpiderSettings, UPDATABLE_SETTINGS, type Spid
 import * as repo from '../../storage/projects-repo.js';
 import type { Deps } from '../deps.js';
 import { checkId, parseName, parseProjectName, parseSpiderName } from '../names.js';
-import { accessibleProject } from './access.js';
+import { projectAccess } from './access.js';
 
 export type Spider = repo.SpiderRow;
 
@@ -16,7 +16,7 @@ export async function listSpiders(
   req: { parent: string; version: string },
 ): Promise<{ version: repo.VersionRow | undefined; spiders: Spider[] }> {
   const project = parseProjectName(req.parent, 'parent');
-  const p = await accessibleProject(deps.db, principal, project);
+  const p = await projectAccess(deps.db, principal, project);
   let version: repo.VersionRow | undefined;
   if (req.version === '') {
     version = await repo.latestVersion(deps.db, p.id);
@@ -42,7 +42,7 @@ export async function listSpiders(
 
 export async function getSpider(deps: Deps, principal: Principal, name: string): Promise<Spider> {
   const { project, spider } = parseSpiderName(name);
-  const p = await accessibleProject(deps.db, principal, project);
+  const p = await projectAccess(deps.db, principal, project);
   const row = await repo.findSpider(deps.db, p.id, spider);
   if (!row) throw new NotFound(`spider '${spider}' not found`, { reason: 'SPIDER_NOT_FOUND' });
   return row;
@@ -51,7 +51,7 @@ export async function getSpider(deps: Deps, principal: Principal, name: string):
 /** Updates the settings named by `mask` (e.g. settings.tag, settings.concurrency, or settings for all). */
 export async function updateSpiderSettings(deps: Deps, principal: Principal, name: string, input: SpiderSettings, mask: string[]): Promise<Spider> {
   const { project, spider } = parseSpiderName(name, 'spider.name');
-  const p = await accessibleProject(deps.db, principal, project);
+  const p = await projectAccess(deps.db, principal, project);
   const row = await repo.findSpider(deps.db, p.id, spider);
   if (!row) throw new NotFound(`spider '${spider}' not found`, { reason: 'SPIDER_NOT_FOUND' });
   if (mask.length === 0) throw new InvalidArgument('update_mask is required, e.g. settings.tag,settings.concurrency', { field: 'update_mask' });

@@ -6,7 +6,7 @@ import * as repo from '../../storage/projects-repo.js';
 import type { Deps } from '../deps.js';
 import { checkId, parseProjectName, parseVersionName } from '../names.js';
 import { decodePageToken, page, pageSize } from '../pagination.js';
-import { accessibleProject } from './access.js';
+import { accessibleProject, projectAccess } from './access.js';
 import { DEFAULT_EGG_LIMITS, inspectEgg } from './egg-inspector.js';
 import { collectEggs } from './egg-garbage.js';
 import type { StagedEgg } from './staged-egg.js';
@@ -38,8 +38,8 @@ export async function uploadVersion(deps: Deps, principal: Principal, input: Upl
     if (input.expectedSize && input.expectedSize !== egg.size) {
       throw new InvalidArgument(`egg has ${egg.size} bytes, not the given ${input.expectedSize}`, { field: 'size_bytes', reason: 'SIZE_MISMATCH' });
     }
-    const existing = await repo.findProject(deps.db, input.project);
-    if (existing) await accessibleProject(deps.db, principal, input.project);
+    const existing = await repo.findProjectRef(deps.db, input.project);
+    if (existing) await projectAccess(deps.db, principal, input.project);
     else if (!input.createProject) throw new NotFound(`project '${input.project}' not found`, { reason: 'PROJECT_NOT_FOUND' });
 
     const info = await inspectEgg(egg.path, DEFAULT_EGG_LIMITS);
@@ -77,7 +77,7 @@ export async function uploadVersion(deps: Deps, principal: Principal, input: Upl
 
 export async function getVersion(deps: Deps, principal: Principal, name: string): Promise<Version> {
   const { project, version } = parseVersionName(name);
-  const p = await accessibleProject(deps.db, principal, project);
+  const p = await projectAccess(deps.db, principal, project);
   const row = await repo.findVersion(deps.db, p.id, version);
   if (!row) throw new NotFound(`version '${version}' not found`, { reason: 'VERSION_NOT_FOUND' });
   return row;
@@ -90,7 +90,7 @@ export async function listVersions(
   req: { parent: string; pageSize: number; pageToken: string },
 ): Promise<{ items: Version[]; nextPageToken: string }> {
   const project = parseProjectName(req.parent, 'parent');
-  const p = await accessibleProject(deps.db, principal, project);
+  const p = await projectAccess(deps.db, principal, project);
   const size = pageSize(req.pageSize);
   const scope = `versions:${p.id}`;
   const offset = Number(decodePageToken(req.pageToken, scope) ?? '0');

@@ -4,7 +4,7 @@ import * as jobs from '../../domain/jobs/job-service.js';
 import { listJobs } from '../../domain/jobs/job-listing.js';
 import { scrapydState, type JobState } from '../../domain/jobs/job-state.js';
 import { checkId } from '../../domain/names.js';
-import { accessibleProject } from '../../domain/projects/access.js';
+import { projectAccess } from '../../domain/projects/access.js';
 import * as jobsRepo from '../../storage/jobs-repo.js';
 import * as projectsRepo from '../../storage/projects-repo.js';
 import { InvalidArgument } from '../../errors/domain-error.js';
@@ -42,7 +42,7 @@ export async function schedule(deps: Deps, params: URLSearchParams, ctx: CallCon
 export async function cancel(deps: Deps, params: URLSearchParams, ctx: CallContext): Promise<Record<string, unknown>> {
   const project = checkId(required(params, 'project'), 'project');
   const key = required(params, 'job');
-  await accessibleProject(deps.db, ctx.principal, project);
+  await projectAccess(deps.db, ctx.principal, project);
   const job = await jobs.findJobForScrapyd(deps, ctx.principal, key, project);
   if (!job) return { prevstate: null };
   const prev = await jobs.cancelJob(deps, ctx.principal, job, params.get('signal') ?? 'INT');

@@ -16,16 +16,20 @@ export interface AgentDaemon {
   stop(graceMs: number): Promise<void>;
 }
 
-export async function startAgent(config: AgentConfig, logger: Logger, runner: AgentRunner, agentVersion: string): Promise<AgentDaemon> {
+export async function startAgent(config: AgentConfig, baseLogger: Logger, runner: AgentRunner, agentVersion: string): Promise<AgentDaemon> {
+  let logger = baseLogger;
   if (config.runnerType !== 'venv') {
     throw new ConfigError(`runner_type = ${config.runnerType} is not supported by this agent yet; use venv`, { key: 'runner_type', section: 'agent' });
   }
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = await lockDataDir(config.dataDir);
   const identity = await readNodeFile(config.nodeFile);
-  if (identity) logger.info({ node: identity.node }, 'signing in as a permanent node');
-  else if (config.certFile) logger.info({ certFile: config.certFile }, 'no node file: signing in with the client certificate');
-  else {
+  if (identity) {
+    logger = logger.child({ node: identity.node }); // every line names the node (never the token)
+    logger.info('signing in as a permanent node');
+  } else if (config.certFile) {
+    logger.info({ certFile: config.certFile }, 'no node file: signing in with the client certificate');
+  } else {
     logger.warn(
       { nodeFile: config.nodeFile },
       'no node file: connecting as a temporary node (needs enable_authentication = false on the server; register with `scrapydd agent -g`)',

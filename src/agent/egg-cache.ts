@@ -19,7 +19,11 @@ export interface EggSource {
   readonly metadata: grpc.Metadata;
 }
 
-const ATTEMPTS = 6;
+/** A server that is away (restarting, failing over) is waited for a few minutes; bad bytes are retried less. */
+const ATTEMPTS = 20;
+const CORRUPT_ATTEMPTS = 3;
+
+class CorruptEgg extends Error {}
 const FINAL_CODES = new Set([grpc.status.PERMISSION_DENIED, grpc.status.NOT_FOUND, grpc.status.INVALID_ARGUMENT, grpc.status.UNAUTHENTICATED]);
 
 export class EggCache {
@@ -50,20 +54,22 @@ export class EggCache {
     await mkdir(this.dir, { recursive: true });
     const part = `${final}.part`;
     const backoff = new Backoff();
+    let corrupt = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.fetchInto(sha256, size, part);
         const actual = await sha256Of(part);
         if (actual !== sha256) {
           await rm(part, { force: true });
-          throw new Error(`egg ${sha256} arrived with SHA-256 ${actual}`);
+          throw new CorruptEgg(`egg ${sha256} arrived with SHA-256 ${actual}`);
         }
         await rename(part, final);
         this.logger.info({ egg: sha256, bytes: size }, 'egg downloaded');
         return final;
       } catch (err) {
         const { code, message } = describeGrpcError(err);
-        if (attempt >= ATTEMPTS || FINAL_CODES.has((err as grpc.ServiceError).code)) {
+        if (err instanceof CorruptEgg) corrupt++;
+        if (attempt >= ATTEMPTS || corrupt >= CORRUPT_ATTEMPTS || FINAL_CODES.has((err as grpc.ServiceError).code)) {
           throw new Error(`cannot download egg ${sha256}: ${code} ${message}`);
         }
         const delay = backoff.next();
@@ -94,9 +100,9 @@ export class EggCache {
       for await (const msg of call as AsyncIterable<{ chunk: Buffer; totalSizeBytes: string }>) {
         arm();
         if (msg.totalSizeBytes !== '0' && Number(msg.totalSizeBytes) !== size) {
-          throw new Error(`the server has ${msg.totalSizeBytes} bytes for egg ${sha256}, the job said ${size}`);
+          throw new CorruptEgg(`the server has ${msg.totalSizeBytes} bytes for egg ${sha256}, the job said ${size}`);
         }
-        if (offset + msg.chunk.length > size) throw new Error(`egg ${sha256} is longer than ${size} bytes`);
+        if (offset + msg.chunk.length > size) throw new CorruptEgg(`egg ${sha256} is longer than ${size} bytes`);
         await file.write(msg.chunk);
         offset += msg.chunk.length;
       }

@@ -90,7 +90,7 @@ export class JobManager {
     for (const job of [...this.jobs.values()]) {
       const r = given.get(job.key);
       if (!r) {
-        this.forget(job, job.phase === 'finished' ? 'the server has its end' : 'the server no longer gives it to this node');
+        this.forget(job, job.reportedAt ? 'the server has its end' : 'the server no longer gives it to this node');
         continue;
       }
       job.reporter.attach(session, Number(r.logLinesReceived), Number(r.itemsReceived));

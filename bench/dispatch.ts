@@ -45,7 +45,6 @@ async function run(kind: TestDatabaseKind) {
     }
 
     // Throughput: many clients scheduling; until every job has finished.
-    const before = Number((await scrapyd(server, 'daemonstatus.json', {}, 'GET')).finished);
     const t0 = performance.now();
     let next = 0;
     await Promise.all(
@@ -57,7 +56,10 @@ async function run(kind: TestDatabaseKind) {
       }),
     );
     const scheduledMs = performance.now() - t0;
-    await waitFor('all finished', 300_000, async () => Number((await scrapyd(server, 'daemonstatus.json', {}, 'GET')).finished), (n) => n >= before + THROUGHPUT_JOBS);
+    // Finished jobs are pruned (jobs_to_keep), so count assignments and wait for an empty queue.
+    const assigned = () => agents.reduce((n, a) => n + a.assignments.length, 0);
+    await waitFor('all assigned', 300_000, () => assigned(), (n) => n >= LATENCY_JOBS + THROUGHPUT_JOBS);
+    await waitFor('all finished', 300_000, async () => scrapyd(server, 'daemonstatus.json', {}, 'GET'), (d) => d.pending === 0 && d.running === 0);
     const totalMs = performance.now() - t0;
     return {
       agents: AGENTS,

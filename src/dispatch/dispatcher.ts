@@ -11,6 +11,7 @@ import { loseJob } from '../domain/jobs/job-reports.js';
 import * as jobsRepo from '../storage/jobs-repo.js';
 import * as sessionsRepo from '../storage/sessions-repo.js';
 import { claimNextJob } from './claim-job.js';
+import { jobName } from '../domain/jobs/job-names.js';
 import * as projectsRepo from '../storage/projects-repo.js';
 import { parseSpiderSettings } from '../domain/projects/spider-settings.js';
 import { jobToProto } from './job-to-proto.js';
@@ -160,7 +161,7 @@ export class Dispatcher {
     const session = this.sessionOfNode(job.nodeId);
     if (!session) return;
     await session
-      .send({ command: { $case: 'cancel', cancel: { job: job.key, signal: job.cancelSignal ?? 'INT', graceSeconds: this.settings.cancelGraceSeconds } } })
+      .send({ command: { $case: 'cancel', cancel: { job: jobName(job.project, job.spider, job.key), signal: job.cancelSignal ?? 'INT', graceSeconds: this.settings.cancelGraceSeconds } } })
       .catch((err: unknown) => this.logger.warn({ err, job: job.key }, 'could not send a cancel'));
   }
 

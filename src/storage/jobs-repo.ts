@@ -198,13 +198,14 @@ export type ChunkKind = 'log' | 'items';
 
 /**
  * Appends lines (log) or items at `firstIndex`, keeping each index once:
- * what the server already has is skipped, a gap is refused. Returns the
- * new total. Must run in a transaction.
+ * what the server already has is skipped; a batch after a gap is dropped
+ * (returns -1: the agent re-sends from the server's count after its next
+ * reconnect). Returns the new total. Must run in a transaction.
  */
 export async function appendChunk(q: Queryable, job: JobRow, kind: ChunkKind, firstIndex: number, values: readonly string[]): Promise<number> {
   const column = kind === 'log' ? 'log_line_count' : 'item_count';
   const current = toNumber((await q.query(`SELECT ${column} AS n FROM jobs WHERE id = ?`, [job.id]))[0]?.n);
-  if (firstIndex > current) throw new Error(`gap in ${kind} of job ${job.key}: have ${current}, got ${firstIndex}`);
+  if (firstIndex > current) return -1;
   const fresh = values.slice(current - firstIndex);
   if (fresh.length === 0) return current;
   await q.query(`INSERT INTO job_chunks (job_id, kind, first_index, count, data) VALUES (?, ?, ?, ?, ?)`, [

@@ -73,14 +73,16 @@ export class SimAgent extends EventEmitter {
           this.emit('assignment', job);
           this.start(job);
         } else if (c.$case === 'cancel') {
-          this.cancels.push(c.cancel.job);
-          this.emit('cancel', c.cancel.job);
-          const name = [...this.running.keys()].find((n) => n.endsWith(`/jobs/${c.cancel.job}`));
+          const key = keyOf(c.cancel.job);
+          this.cancels.push(key);
+          this.emit('cancel', key);
+          const name = [...this.running.keys()].find((n) => keyOf(n) === key);
           if (name) this.finish(name, 'CANCELLED');
         } else if (c.$case === 'kill') {
-          this.kills.push(c.kill.job);
-          this.emit('kill', c.kill.job);
-          const name = [...this.running.keys()].find((n) => n.endsWith(`/jobs/${c.kill.job}`));
+          const key = keyOf(c.kill.job);
+          this.kills.push(key);
+          this.emit('kill', key);
+          const name = [...this.running.keys()].find((n) => keyOf(n) === key);
           if (name) {
             clearTimeout(this.running.get(name));
             this.running.delete(name);
@@ -148,6 +150,9 @@ export class SimAgent extends EventEmitter {
     this.client.close();
   }
 }
+
+/** The job id of a job name (or the id itself). */
+const keyOf = (job: string) => job.split('/').pop()!;
 
 /** Resolves when `predicate` holds, polling every 50 ms; rejects after `ms`. */
 export async function waitFor<T>(what: string, ms: number, probe: () => Promise<T> | T, predicate: (v: T) => boolean = Boolean): Promise<T> {

@@ -29,7 +29,9 @@ export async function applyChunk(deps: Deps, nodeId: string, key: string, kind: 
   return deps.db.transaction(async (tx) => {
     const job = await ownedActiveJob(tx, nodeId, key);
     if (!job) return false;
-    await jobsRepo.appendChunk(tx, job, kind, firstIndex, values);
+    if ((await jobsRepo.appendChunk(tx, job, kind, firstIndex, values)) < 0) {
+      deps.logger.warn({ job: key, kind, firstIndex, have: job[kind === 'log' ? 'logLineCount' : 'itemCount'] }, 'dropped a batch after a gap');
+    }
     return true;
   });
 }

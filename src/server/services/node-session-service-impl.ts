@@ -7,7 +7,7 @@ import { NodeSessionServiceService, type StreamNodeSessionRequest, type NodeSess
 import { Job_State } from '../../../gen/scrapydd/v1/job.js';
 import type { Deps } from '../../domain/deps.js';
 import { applyChunk, applyFinished, applyStarted, loseJob } from '../../domain/jobs/job-reports.js';
-import { parseJobName } from '../../domain/jobs/job-names.js';
+import { jobName, parseJobName } from '../../domain/jobs/job-names.js';
 import { parseName } from '../../domain/names.js';
 import { decodePageToken, page, pageSize } from '../../domain/pagination.js';
 import type { Dispatcher } from '../../dispatch/dispatcher.js';
@@ -146,7 +146,8 @@ async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionS
   const nodeTagList = (await sessionsRepo.nodeTags(deps.db, nodeId)) ?? tags;
 
   // Reconcile what the agent runs with what the database gives it.
-  const reported = new Set(h.runningJobs.map((name) => parseJobName(name, 'hello.running_jobs').job));
+  const reportedNames = new Map(h.runningJobs.map((name) => [parseJobName(name, 'hello.running_jobs').job, name] as const));
+  const reported = new Set(reportedNames.keys());
   const owned = await jobsRepo.activeJobsOfNode(deps.db, nodeId);
   const keep = owned.filter((j) => reported.has(j.key));
   for (const j of owned) if (!reported.has(j.key)) await loseJob(deps, j.id, 'agent no longer had it');
@@ -174,14 +175,15 @@ async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionS
         session: `nodeSessions/${sessionId}`,
         node: `nodes/${nodeId}`,
         heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
-        resume: keep.map((j) => ({ job: `projects/${j.project}/spiders/${j.spider}/jobs/${j.key}`, logLinesReceived: String(j.logLineCount), itemsReceived: String(j.itemCount) })),
+        resume: keep.map((j) => ({ job: jobName(j.project, j.spider, j.key), logLinesReceived: String(j.logLineCount), itemsReceived: String(j.itemCount) })),
       },
     },
   });
-  for (const key of kills) await stream.send({ command: { $case: 'kill', kill: { job: key } } });
+  for (const key of kills) await stream.send({ command: { $case: 'kill', kill: { job: reportedNames.get(key)! } } });
   for (const j of keep) {
     if (j.state === 'CANCELLING') {
-      await stream.send({ command: { $case: 'cancel', cancel: { job: j.key, signal: j.cancelSignal ?? 'INT', graceSeconds: settings.cancelGraceSeconds } } });
+      const job = jobName(j.project, j.spider, j.key);
+      await stream.send({ command: { $case: 'cancel', cancel: { job, signal: j.cancelSignal ?? 'INT', graceSeconds: settings.cancelGraceSeconds } } });
     }
   }
   log.info({ slots, tags: nodeTagList, resumed: keep.length, killed: kills.length, temporary }, 'agent session opened');
@@ -243,9 +245,8 @@ function keyOf(name: string): string {
 }
 
 /** Applies a job report; a job the node no longer owns is killed on the agent. */
-async function report(live: LiveSession, jobName: string, apply: () => Promise<boolean>): Promise<void> {
+async function report(live: LiveSession, name: string, apply: () => Promise<boolean>): Promise<void> {
   if (await apply()) return;
-  const key = keyOf(jobName);
-  live.jobs.delete(key);
-  await live.send({ command: { $case: 'kill', kill: { job: key } } });
+  live.jobs.delete(keyOf(name));
+  await live.send({ command: { $case: 'kill', kill: { job: name } } });
 }

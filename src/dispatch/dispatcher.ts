@@ -30,6 +30,7 @@ export class Dispatcher {
   private readonly filling = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
   private rotation = 0;
+  private startedAt = Date.now();
 
   constructor(
     private readonly deps: Deps,
@@ -39,6 +40,7 @@ export class Dispatcher {
   ) {}
 
   start(): void {
+    this.startedAt = Date.now();
     this.wakeups.on('wakeup', (w) => this.onWakeup(w));
     this.timer = setInterval(() => void this.sweep(), this.settings.sweepIntervalMs);
     this.timer.unref();
@@ -168,6 +170,13 @@ export class Dispatcher {
   /** Liveness and missed wake-ups; safe to run on every server at once. */
   async sweep(): Promise<void> {
     try {
+      // A server that just started gives agents node_timeout to find it
+      // again: while it was down they could not send heartbeats (with one
+      // server), so their silence says nothing yet.
+      if (Date.now() - this.startedAt < this.settings.nodeTimeoutSeconds * 1000) {
+        this.fillAll();
+        return;
+      }
       const cutoff = new Date(Date.now() - this.settings.nodeTimeoutSeconds * 1000).toISOString();
       const silent = await sessionsRepo.expireSilentNodes(this.deps.db, cutoff);
       for (const nodeId of silent) {

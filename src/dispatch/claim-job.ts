@@ -5,7 +5,8 @@
  *   and on PostgreSQL candidates are row-locked (FOR UPDATE SKIP LOCKED) so
  *   concurrent claimers take different jobs instead of waiting;
  * - a spider never runs more than its `concurrency` jobs: the spider row is
- *   locked (FOR UPDATE) before its active jobs are counted, so two claimers
+ *   locked (FOR NO KEY UPDATE: claimers exclude each other, while inserts of
+ *   new jobs, which only take a key-share lock for the foreign key, go on) before its active jobs are counted, so two claimers
  *   of the same spider serialise (SQLite transactions are serial anyway);
  * - tags follow the documented table: an agent with tags runs only jobs
  *   whose tag it has; an agent without tags runs only untagged jobs.
@@ -47,7 +48,7 @@ export async function claimNextJob(db: Db, who: Claimant): Promise<JobRow | unde
       // inside the locking statement would use the snapshot from before the
       // wait and miss a job another claimer just committed.
       const spider = await tx.query(
-        `SELECT settings_json FROM spiders WHERE id = ? ${tx.kind === 'postgres' ? 'FOR UPDATE' : ''}`,
+        `SELECT settings_json FROM spiders WHERE id = ? ${tx.kind === 'postgres' ? 'FOR NO KEY UPDATE' : ''}`,
         [spiderId],
       );
       const concurrency = Math.max(1, parseSpiderSettings(String(spider[0]?.settings_json ?? '{}')).concurrency);

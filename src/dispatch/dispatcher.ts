@@ -10,7 +10,8 @@ import type { Deps } from '../domain/deps.js';
 import { loseJob } from '../domain/jobs/job-reports.js';
 import * as jobsRepo from '../storage/jobs-repo.js';
 import * as sessionsRepo from '../storage/sessions-repo.js';
-import { claimNextJob } from './claim-job.js';
+import { claimBatch } from './claim-batch.js';
+import type { JobRow } from '../storage/jobs-repo.js';
 import { jobName } from '../domain/jobs/job-names.js';
 import * as projectsRepo from '../storage/projects-repo.js';
 import { parseSpiderSettings } from '../domain/projects/spider-settings.js';
@@ -103,28 +104,32 @@ export class Dispatcher {
     });
   }
 
+  /** One batched claim for every free slot of the group, then the assignments go out. */
   private async fillGroupLoop(group: string): Promise<void> {
-    const members = [...this.sessions.values()].filter((s) => tagKey(s) === group);
+    const members = [...this.sessions.values()].filter((s) => tagKey(s) === group && s.jobs.size < s.slots);
     if (members.length === 0) return;
     this.rotation = (this.rotation + 1) % members.length;
-    for (let i = 0; i < members.length; i++) {
-      const session = members[(this.rotation + i) % members.length]!;
-      while (this.sessions.has(session.sessionId) && session.jobs.size < session.slots) {
-        if (!(await this.assignOne(session))) return; // nothing claimable for this tag set
-      }
+    const rotated = [...members.slice(this.rotation), ...members.slice(0, this.rotation)];
+    let claimed: Map<string, JobRow[]>;
+    try {
+      claimed = await claimBatch(
+        this.deps.db,
+        rotated[0]!.tags,
+        rotated.map((s) => ({ nodeId: s.nodeId, sessionId: s.sessionId, free: s.slots - s.jobs.size })),
+      );
+    } catch (err) {
+      this.logger.warn({ err, group }, 'claiming jobs failed');
+      return;
     }
+    await Promise.all(
+      rotated.map(async (session) => {
+        for (const job of claimed.get(session.sessionId) ?? []) await this.assign(session, job);
+      }),
+    );
   }
 
-  /** Claims one job for `session` and sends it; false when there was none. */
-  private async assignOne(session: LiveSession): Promise<boolean> {
-    let job;
-    try {
-      job = await claimNextJob(this.deps.db, { nodeId: session.nodeId, sessionId: session.sessionId, tags: session.tags });
-    } catch (err) {
-      this.logger.warn({ err, node: session.nodeId }, 'claiming a job failed');
-      return false;
-    }
-    if (!job) return false;
+  /** Sends a claimed job to its agent. */
+  private async assign(session: LiveSession, job: JobRow): Promise<void> {
     session.jobs.add(job.key);
     this.logger.debug({ job: job.key, node: session.nodeId }, 'job assigned');
     try {
@@ -149,7 +154,6 @@ export class Dispatcher {
       // node_timeout) settles it. Never requeued blindly: it might be running.
       this.logger.warn({ err, job: job.key, node: session.nodeId }, 'sending an assignment failed');
     }
-    return true;
   }
 
   private onWakeup(w: Wakeup): void {

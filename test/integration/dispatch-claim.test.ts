@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { claimNextJob } from '../../src/dispatch/claim-job.js';
+import { claimBatch } from '../../src/dispatch/claim-batch.js';
 import { parseDatabaseUrl } from '../../src/config/database-url.js';
 import { openDatabase, type Db } from '../../src/storage/database.js';
 import * as jobsRepo from '../../src/storage/jobs-repo.js';
@@ -130,6 +131,39 @@ for (const kind of testDatabaseKinds()) {
       );
       assert.equal(claimed.filter(Boolean).length, 2);
       for (const j of await jobsRepo.listJobs(db, { projectId }, undefined, 100)) await jobsRepo.transitionJob(db, j.id, ['PENDING', 'RUNNING'], 'CANCELLED');
+    });
+
+    it('claims a batch for many agents in one go: concurrency kept, projects alternate by batch, each job once', async () => {
+      const a = await seedProject(db, 'batch_a', ['s', 't']);
+      const b = await seedProject(db, 'batch_b', ['s']);
+      await setConcurrency(db, a.spiderIds.get('s')!, 100);
+      await setConcurrency(db, b.spiderIds.get('s')!, 100);
+      await setConcurrency(db, a.spiderIds.get('t')!, 1);
+      const aJobs: string[] = [];
+      for (let i = 0; i < 6; i++) aJobs.push(await addJob(db, a.projectId, a.spiderIds.get('s')!));
+      const tJobs = [await addJob(db, a.projectId, a.spiderIds.get('t')!), await addJob(db, a.projectId, a.spiderIds.get('t')!)];
+      const bJobs = [await addJob(db, b.projectId, b.spiderIds.get('s')!), await addJob(db, b.projectId, b.spiderIds.get('s')!)];
+      const claimants = [{ nodeId: '70', sessionId: '70', free: 2 }, { nodeId: '71', sessionId: '71', free: 2 }];
+      const got = await claimBatch(db, [], claimants);
+      const all = [...got.values()].flat();
+      assert.equal(all.length, 4);
+      // the oldest project first; spider t (concurrency 1) at most once
+      assert.ok(all.every((j) => j.projectId === a.projectId));
+      assert.ok(all.filter((j) => tJobs.includes(j.id)).length <= 1);
+      assert.deepEqual(got.get('70')!.map((j) => j.nodeId), ['70', '70']);
+      // the next batch serves the other project first
+      const second = [...(await claimBatch(db, [], [{ nodeId: '72', sessionId: '72', free: 2 }])).values()].flat();
+      assert.deepEqual(second.map((j) => j.id).sort(), [...bJobs].sort());
+      all.push(...second);
+      // racing batches: everything left is claimed once, t still at most one running
+      const racers = await Promise.all(Array.from({ length: 4 }, (_, n) => claimBatch(db, [], [{ nodeId: String(80 + n), sessionId: String(80 + n), free: 5 }])));
+      const more = racers.flatMap((m) => [...m.values()].flat());
+      const ids = [...all, ...more].map((j) => j.id);
+      assert.equal(new Set(ids).size, ids.length, 'no job claimed twice');
+      assert.deepEqual(new Set(ids), new Set([...aJobs, ...bJobs, tJobs.find((t) => ids.includes(t))!]));
+      const runningT = await jobsRepo.listJobs(db, { spiderId: a.spiderIds.get('t')!, states: ['RUNNING'] }, undefined, 10);
+      assert.equal(runningT.length, 1);
+      for (const p of [a, b]) for (const j of await jobsRepo.listJobs(db, { projectId: p.projectId }, undefined, 100)) await jobsRepo.transitionJob(db, j.id, ['PENDING', 'RUNNING'], 'CANCELLED');
     });
 
     it('claims each job once when claimers race', async () => {

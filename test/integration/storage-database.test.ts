@@ -43,7 +43,7 @@ async function workerLocks(url: string): Promise<number[]> {
        ORDER BY objid`,
       [WORKER_LOCK_NAMESPACE],
     );
-    return res.rows.map((r) => Number(r.objid));
+    return res.rows.map((r) => Number(r.objid)).sort((a, b) => a - b); // SQL sorted the text
   } finally {
     await client.end();
   }

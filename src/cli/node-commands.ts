@@ -1,35 +1,10 @@
 /** `scrapydd nodekey create|list` and `scrapydd node list`: node registration keys and nodes, on the database directly. */
 import type { Command } from 'commander';
 import { LOCAL_ADMIN } from '../auth/principal.js';
-import { loadConfig } from '../config/load.js';
 import { createNodeKey, listNodeKeys } from '../domain/nodes/node-key-service.js';
 import { listNodes, type Node } from '../domain/nodes/node-service.js';
-import { openAppContext, type AppContext } from '../server/app-context.js';
-import { createLogger } from '../server/logging.js';
-
-async function withApp<T>(program: Command, fn: (app: AppContext) => Promise<T>): Promise<T> {
-  const config = loadConfig({ configFile: program.opts<{ config?: string }>().config });
-  const logger = createLogger({ debug: config.server.debug, format: config.server.logFormat, name: 'scrapydd' });
-  logger.level = config.server.debug ? 'debug' : 'warn';
-  const app = await openAppContext(config.server, logger);
-  try {
-    return await fn(app);
-  } finally {
-    await app.close();
-  }
-}
-
-/** Every page of a paged list. */
-async function all<T>(list: (pageToken: string) => Promise<{ items: T[]; nextPageToken: string }>): Promise<T[]> {
-  const items: T[] = [];
-  let token = '';
-  do {
-    const page = await list(token);
-    items.push(...page.items);
-    token = page.nextPageToken;
-  } while (token !== '');
-  return items;
-}
+import { withApp } from './with-app.js';
+import { collectAll } from '../domain/pagination.js';
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -64,7 +39,7 @@ export function registerNodeCommands(program: Command): void {
     .description('list node keys that are neither used nor expired')
     .action(async () => {
       const keys = await withApp(program, (app) =>
-        all((pageToken) => listNodeKeys(app.deps, LOCAL_ADMIN, { pageSize: 1000, pageToken })),
+        collectAll((pageToken) => listNodeKeys(app.deps, LOCAL_ADMIN, { pageSize: 1000, pageToken })),
       );
       process.stdout.write(table(['KEY', 'EXPIRES', 'TAGS'], keys.map((k) => [k.id, k.expireTime, k.tags.join(',') || '-'])));
     });
@@ -77,7 +52,7 @@ export function registerNodeCommands(program: Command): void {
     .option('--filter <filter>', 'e.g. \'is_online = true\', \'tags:"x"\'', '')
     .action(async (flags: { filter: string }) => {
       const nodes = await withApp(program, (app) =>
-        all((pageToken) => listNodes(app.deps, LOCAL_ADMIN, { pageSize: 1000, pageToken, filter: flags.filter })),
+        collectAll((pageToken) => listNodes(app.deps, LOCAL_ADMIN, { pageSize: 1000, pageToken, filter: flags.filter })),
       );
       process.stdout.write(
         table(['ID', 'NAME', 'STATE', 'KIND', 'TAGS', 'CLIENT IP', 'LAST HEARTBEAT'], nodes.map(nodeCells)),

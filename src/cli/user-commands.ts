@@ -1,23 +1,9 @@
 /** `scrapydd adduser` and `scrapydd passwd`: accounts made on the server machine. */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
 import { randomBytes } from 'node:crypto';
 import { createUser, noUsersYet, resetPassword } from '../domain/users/user-service.js';
-import { openAppContext } from '../server/app-context.js';
-import { createLogger } from '../server/logging.js';
+import { withApp } from './with-app.js';
 import { readSecret } from './read-secret.js';
-
-async function withApp<T>(program: Command, fn: (app: Awaited<ReturnType<typeof openAppContext>>) => Promise<T>): Promise<T> {
-  const config = loadConfig({ configFile: program.opts<{ config?: string }>().config });
-  const logger = createLogger({ debug: config.server.debug, format: config.server.logFormat, name: 'scrapydd' });
-  logger.level = config.server.debug ? 'debug' : 'warn';
-  const app = await openAppContext(config.server, logger);
-  try {
-    return await fn(app);
-  } finally {
-    await app.close();
-  }
-}
 
 async function newPassword(): Promise<string> {
   const password = await readSecret('Password: ');

@@ -32,3 +32,15 @@ export function page<T>(rows: T[], size: number, scope: string, keyOf: (row: T) 
   const items = rows.slice(0, size);
   return { items, nextPageToken: encodePageToken(scope, keyOf(items[items.length - 1]!)) };
 }
+
+/** Every item across the pages of a list call (for callers that are not paginated, like scrapyd's API). */
+export async function collectAll<T>(list: (pageToken: string) => Promise<{ items: T[]; nextPageToken: string }>): Promise<T[]> {
+  const items: T[] = [];
+  let pageToken = '';
+  do {
+    const p = await list(pageToken);
+    items.push(...p.items);
+    pageToken = p.nextPageToken;
+  } while (pageToken !== '');
+  return items;
+}

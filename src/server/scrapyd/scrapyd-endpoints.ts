@@ -8,6 +8,7 @@ import { stageEgg } from '../../domain/projects/staged-egg.js';
 import * as versions from '../../domain/projects/version-service.js';
 import { checkId } from '../../domain/names.js';
 import { InvalidArgument } from '../../errors/domain-error.js';
+import { collectAll } from '../../domain/pagination.js';
 import type { CallContext } from '../call-context.js';
 import { readMultipart } from '../http/multipart.js';
 import { required } from './scrapyd-io.js';
@@ -63,14 +64,7 @@ function withQuery(fields: URLSearchParams, url: URL): URLSearchParams {
 
 /** Every name across the pages of a list call (scrapyd lists are not paginated). */
 async function allNames(list: (pageToken: string) => Promise<{ items: { name: string }[]; nextPageToken: string }>): Promise<string[]> {
-  const names: string[] = [];
-  let pageToken = '';
-  do {
-    const page = await list(pageToken);
-    names.push(...page.items.map((item) => item.name));
-    pageToken = page.nextPageToken;
-  } while (pageToken);
-  return names;
+  return (await collectAll(list)).map((item) => item.name);
 }
 
 export async function listProjects(deps: Deps, ctx: CallContext): Promise<Record<string, unknown>> {

@@ -71,6 +71,21 @@ for (const kind of testDatabaseKinds()) {
       }
     });
 
+    it('stops a job at its spider\'s timeout, keeping its log and items', async () => {
+      const patch = await request(server, 'PATCH', '/v1/projects/quotes/spiders/gamma?updateMask=settings.timeout_seconds', {
+        json: { settings: { timeoutSeconds: 3 } },
+      });
+      assert.equal(patch.status, 200, patch.text);
+      const site = await startPageSite(4, { holdAt: 1 });
+      sites.push(site);
+      const id = await schedule(server, undefined, 'gamma', { url: site.url });
+      const job = await waitForJob(() => server, undefined, 'gamma', id, (j) => j.state === 'CANCELLED', DEADLINE_MS, 'stopped by its timeout');
+      site.release();
+      assert.equal(job.closeReason, 'timeout');
+      assert.equal(job.node, plainNode);
+      assert.equal(job.itemCount, '1', 'the item scraped before the timeout is kept');
+    });
+
     it('loses the job of an agent killed mid-crawl and retries it on another agent with the tag', async () => {
       const site = await startPageSite(4, { holdAt: 1 });
       sites.push(site);

@@ -27,6 +27,10 @@ export async function applyStarted(deps: Deps, nodeId: string, key: string, pid:
 /** Appends log lines or items; returns false when the node does not own the job. */
 export async function applyChunk(deps: Deps, nodeId: string, key: string, kind: jobsRepo.ChunkKind, firstIndex: number, values: string[]): Promise<boolean> {
   return deps.db.transaction(async (tx) => {
+    // Log and item batches need not wait for the WAL flush: if the database
+    // loses the last commits in a crash, it loses the counters with them, and
+    // the agent re-sends from the counts the server reports at its next hello.
+    if (tx.kind === 'postgres') await tx.query('SET LOCAL synchronous_commit = off');
     const job = await ownedActiveJob(tx, nodeId, key);
     if (!job) return false;
     if ((await jobsRepo.appendChunk(tx, job, kind, firstIndex, values)) < 0) {

@@ -114,6 +114,18 @@ for (const kind of testDatabaseKinds()) {
       again.close();
     });
 
+    it('ends the session of a node that is deleted, and refuses its token afterwards', async () => {
+      const { node, token } = await registerNode(env.servers[0]!);
+      const a = await agent({ token, runMs: 0 });
+      const ended = new Promise((resolve) => a.once('ended', resolve));
+      const del = await rest(env.servers[0]!, 'DELETE', `/v1/${node}`);
+      assert.equal(del.status, 200, JSON.stringify(del.body));
+      await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error('session still open')), 5000))]);
+      const again = new SimAgent({ address: env.servers[0]!.address, token });
+      agents.push(again);
+      await assert.rejects(again.connect(), /UNAUTHENTICATED/);
+    });
+
     it('runs only the spider\'s concurrency at once on an agent with more slots', async () => {
       await setSpider(env.servers[0]!, 'beta', { concurrency: 2 });
       const a = await agent({ token: (await registerNode(env.servers[0]!)).token, runMs: 300, slots: 5 });

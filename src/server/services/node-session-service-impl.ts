@@ -96,18 +96,28 @@ function sessionToProto(s: sessionsRepo.SessionRow): NodeSession {
   };
 }
 
-/** Reads the next message, or ends with an error after `ms`. */
-async function nextWithin(it: AsyncIterator<Req>, ms: number, what: string): Promise<IteratorResult<Req>> {
+/**
+ * Reads the next message; ends with an error after `ms`, or as done when
+ * `stop` is aborted (the session was ended from outside: replaced, node deleted).
+ */
+async function nextWithin(it: AsyncIterator<Req>, ms: number, what: string, stop?: AbortSignal): Promise<IteratorResult<Req>> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   try {
     return await Promise.race([
       it.next(),
       new Promise<never>((_, rej) => {
         timer = setTimeout(() => rej(new FailedPrecondition(`no ${what} within ${Math.round(ms / 1000)} s`)), ms);
       }),
+      new Promise<IteratorResult<Req>>((resolve) => {
+        onAbort = () => resolve({ done: true, value: undefined });
+        if (stop?.aborted) onAbort();
+        else stop?.addEventListener('abort', onAbort, { once: true });
+      }),
     ]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) stop?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -153,7 +163,7 @@ async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionS
   for (const j of owned) if (!reported.has(j.key)) await loseJob(deps, j.id, 'agent no longer had it');
   const kills = [...reported].filter((k) => !keep.some((j) => j.key === k));
 
-  let ended = false;
+  const stop = new AbortController();
   let endReason = '';
   const live: LiveSession = {
     sessionId,
@@ -163,9 +173,8 @@ async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionS
     jobs: new Set(keep.map((j) => j.key)),
     send: (message) => stream.send(message),
     end: (reason) => {
-      ended = true;
       endReason = reason;
-      void it.return?.();
+      stop.abort();
     },
   };
   await stream.send({
@@ -191,11 +200,11 @@ async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionS
 
   try {
     for (;;) {
-      const next = await nextWithin(it, settings.nodeTimeoutSeconds * 1000, 'heartbeat').catch((err: unknown) => {
+      const next = await nextWithin(it, settings.nodeTimeoutSeconds * 1000, 'heartbeat', stop.signal).catch((err: unknown) => {
         endReason = 'silent past node_timeout';
         throw err;
       });
-      if (next.done || ended || stream.signal.aborted) break;
+      if (next.done || stop.signal.aborted || stream.signal.aborted) break;
       const ev = next.value.event;
       if (!ev) continue;
       switch (ev.$case) {

@@ -114,6 +114,19 @@ for (const kind of testDatabaseKinds()) {
       again.close();
     });
 
+    it('replaces an older session of the same node with a newer one', async () => {
+      const { token } = await registerNode(env.servers[0]!);
+      const first = await agent({ token, runMs: 0 });
+      const firstEnded = new Promise((resolve) => first.once('ended', resolve));
+      const second = await agent({ token, runMs: 0 });
+      await Promise.race([firstEnded, new Promise((_, reject) => setTimeout(() => reject(new Error('the old session is still open')), 5000))]);
+      const key = String((await scrapyd(env.servers[0]!, 'schedule.json', { project: 'quotes', spider: 'alpha' })).jobid);
+      await waitFor('SUCCEEDED on the new session', 5000, () => jobState(env.servers[0]!, 'alpha', key), (s) => s === 'SUCCEEDED');
+      assert.equal(second.assignments.length, 1);
+      assert.equal(first.assignments.length, 0);
+      second.close();
+    });
+
     it('ends the session of a node that is deleted, and refuses its token afterwards', async () => {
       const { node, token } = await registerNode(env.servers[0]!);
       const a = await agent({ token, runMs: 0 });

@@ -2,17 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { JobResult } from './runner/job-process.js';
 
-/** What a job ended with, as reported in JobFinished. */
-export interface FinishedResult {
-  state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-  exitCode: number;
-  warning: boolean;
-  closeReason: string;
-  statsJson: string;
-  logLineCount: number;
-  itemCount: number;
-}
+/** What a job ended with, as reported in JobFinished: the runner's result. */
+export type FinishedResult = JobResult;
 
 export interface JobStateFile {
   /** projects/{p}/spiders/{s}/jobs/{j} */

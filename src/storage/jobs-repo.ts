@@ -79,24 +79,10 @@ export function jobRow(r: Row): JobRow {
   };
 }
 
-export interface NewJob {
-  id: string;
-  key: string;
-  projectId: string;
-  spiderId: string;
-  versionName: string;
-  eggSha256: string;
-  eggSize: number;
-  settingsModule: string;
-  priority: number;
-  tag: string;
-  args: Record<string, string>;
-  settings: Record<string, string>;
-  timeoutSeconds: number;
-  attempt: number;
-  retryOf?: string;
-  triggerId?: string;
-}
+export type NewJob = Pick<
+  JobRow,
+  'id' | 'key' | 'projectId' | 'spiderId' | 'versionName' | 'eggSha256' | 'eggSize' | 'settingsModule' | 'priority' | 'tag' | 'args' | 'settings' | 'timeoutSeconds' | 'attempt'
+> & { retryOf?: string; triggerId?: string };
 
 /** Inserts a PENDING job; false when its key is taken. */
 export async function insertJob(q: Queryable, j: NewJob): Promise<boolean> {

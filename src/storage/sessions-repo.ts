@@ -99,21 +99,3 @@ export async function listSessions(q: Queryable, before: string | undefined, lim
   const w = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
   return (await q.query(`SELECT * FROM node_sessions ${w} ORDER BY id DESC LIMIT ?`, [...params, limit])).map(sessionRow);
 }
-
-/** A temporary node (authentication off): exists for one online period. */
-export async function insertTemporaryNode(q: Queryable, n: { id: string; displayName: string; tags: readonly string[] }): Promise<void> {
-  const now = nowParam();
-  await q.query(
-    `INSERT INTO nodes (id, display_name, tags_json, temporary, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-    [n.id, n.displayName, JSON.stringify(n.tags), boolParam(q.kind, true), now, now],
-  );
-}
-
-export async function nodeExists(q: Queryable, id: string): Promise<boolean> {
-  return (await q.query(`SELECT id FROM nodes WHERE id = ?`, [id])).length > 0;
-}
-
-export async function nodeTags(q: Queryable, id: string): Promise<string[] | undefined> {
-  const rows = await q.query(`SELECT tags_json FROM nodes WHERE id = ?`, [id]);
-  return rows[0] ? (JSON.parse(String(rows[0].tags_json)) as string[]) : undefined;
-}

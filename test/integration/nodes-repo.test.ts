@@ -16,6 +16,7 @@ import { authenticateNodeToken, createTemporaryNode, deleteNode, listNodes, regi
 import { Code, type DomainError } from '../../src/errors/domain-error.js';
 import { SnowflakeGenerator } from '../../src/ids/snowflake.js';
 import { openDatabase, type Db } from '../../src/storage/database.js';
+import * as sessions from '../../src/storage/sessions-repo.js';
 import * as repo from '../../src/storage/nodes-repo.js';
 import { nowParam } from '../../src/storage/sql-dialect.js';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../support/databases.js';
@@ -111,25 +112,28 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(node.slots, 3);
       await assert.rejects(authenticateNodeToken(deps, `sdn_${node.id}_${'A'.repeat(43)}`), (e: DomainError) => e.code === Code.UNAUTHENTICATED);
 
-      const at = new Date('2031-05-05T05:05:05.000Z');
-      const online = await repo.markNodeOnline(db, node.id, { sessionId: '111', clientIp: '10.0.0.3', slots: 4, agentVersion: '2.0', tags: ['b'], at });
+      await sessions.openSession(db, { id: '111', nodeId: node.id, clientIp: '10.0.0.3', slots: 4, agentVersion: '2.0', tags: ['b'] });
+      const online = await repo.findNode(db, node.id);
       assert.equal(online?.isOnline, true);
       assert.equal(online?.currentSessionId, '111');
       assert.deepEqual([online?.clientIp, online?.slots, online?.agentVersion, online?.tags], ['10.0.0.3', 4, '2.0', ['b']]);
-      assert.equal(online?.lastHeartbeatTime, at.toISOString());
-      const kept = await repo.markNodeOnline(db, node.id, { sessionId: '222', clientIp: '10.0.0.3', slots: 4, agentVersion: '2.0' });
+      assert.ok(online?.lastHeartbeatTime);
+      await sessions.openSession(db, { id: '222', nodeId: node.id, clientIp: '10.0.0.3', slots: 4, agentVersion: '2.0' });
+      const kept = await repo.findNode(db, node.id);
       assert.deepEqual(kept?.tags, ['b'], 'tags kept when not given');
-      assert.equal(await repo.markNodeOnline(db, '999', { sessionId: '1', clientIp: '', slots: 1, agentVersion: '' }), undefined);
+      await assert.rejects(sessions.openSession(db, { id: '1', nodeId: '999', clientIp: '', slots: 1, agentVersion: '' }), 'no session for a node that does not exist');
 
-      const later = new Date('2031-05-05T05:06:00.000Z');
-      await repo.touchHeartbeat(db, node.id, later);
-      assert.equal((await repo.findNode(db, node.id))?.lastHeartbeatTime, later.toISOString());
+      const before = kept!.lastHeartbeatTime!;
+      await new Promise((r) => setTimeout(r, 5)); // timestamps have millisecond resolution
+      assert.equal(await sessions.heartbeat(db, '222', node.id), true);
+      assert.ok((await repo.findNode(db, node.id))!.lastHeartbeatTime! > before);
+      assert.equal(await sessions.heartbeat(db, '111', node.id), false, 'a replaced session is told so');
 
-      assert.equal(await repo.markNodeOffline(db, node.id, '111'), false, 'an old session does not take a newer one offline');
-      assert.equal((await repo.findNode(db, node.id))?.isOnline, true);
+      await sessions.closeSession(db, '111', node.id);
+      assert.equal((await repo.findNode(db, node.id))?.isOnline, true, 'an old session does not take a newer one offline');
       const onlineIds = (await listNodes(deps, ADMIN, { pageSize: 0, pageToken: '', filter: 'is_online = true' })).items.map((n) => n.id);
       assert.deepEqual(onlineIds, [node.id]);
-      assert.equal(await repo.markNodeOffline(db, node.id, '222'), true);
+      await sessions.closeSession(db, '222', node.id);
       const offline = await repo.findNode(db, node.id);
       assert.deepEqual([offline?.isOnline, offline?.currentSessionId], [false, undefined]);
 
@@ -170,8 +174,7 @@ for (const kind of testDatabaseKinds()) {
       const deleted: string[] = [];
       const off = onNodeDeleted((id) => deleted.push(id));
       try {
-        await repo.markNodeOnline(db, tagged.id, { sessionId: '5', clientIp: '', slots: 1, agentVersion: '' });
-        await db.query(`INSERT INTO node_sessions (id, node_id, created_at, last_heartbeat_at) VALUES (?, ?, ?, ?)`, ['77', tagged.id, nowParam(), nowParam()]);
+        await sessions.openSession(db, { id: '77', nodeId: tagged.id, clientIp: '', slots: 1, agentVersion: '' });
         await deleteNode(deps, ADMIN, `nodes/${tagged.id}`);
         assert.deepEqual(deleted, [tagged.id]);
         assert.equal(await repo.findNode(db, tagged.id), undefined);

@@ -75,8 +75,8 @@ export async function registerNode(
 
 /**
  * A node for an agent that connects while authentication is off: temporary,
- * randomly named, without a token. The session code deletes it when the
- * session ends.
+ * randomly named, without a token; a new one for every session (it stays
+ * listed, offline, afterwards).
  */
 export async function createTemporaryNode(
   deps: Deps,

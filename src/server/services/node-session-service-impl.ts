@@ -18,7 +18,8 @@ import * as sessionsRepo from '../../storage/sessions-repo.js';
 import { requireAdmin } from '../../domain/users/user-service.js';
 import type { CallContext } from '../call-context.js';
 import { bind, type BidiStream, type ServiceBinding } from './service-binding.js';
-import { randomDisplayName } from '../../domain/nodes/display-names.js';
+import { createTemporaryNode } from '../../domain/nodes/node-service.js';
+import * as nodesRepo from '../../storage/nodes-repo.js';
 
 type Req = StreamNodeSessionRequest;
 type Res = import('../../../gen/scrapydd/v1/node_session.js').StreamNodeSessionResponse;
@@ -136,11 +137,10 @@ async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionS
   let nodeId = ctx.principal.nodeId;
   if (nodeId === undefined) {
     if (settings.enableAuthentication) throw new PermissionDenied('agents sign in with node credentials (scrapydd agent -g)');
-    nodeId = deps.ids.next();
-    await sessionsRepo.insertTemporaryNode(deps.db, { id: nodeId, displayName: randomDisplayName(), tags });
-  } else if (!(await sessionsRepo.nodeExists(deps.db, nodeId))) {
-    throw new NotFound(`node '${nodeId}' not found`);
+    nodeId = (await createTemporaryNode(deps, { tags, clientIp: ctx.call.peerAddress, slots, agentVersion: h.agentVersion })).id;
   }
+  const node = await nodesRepo.findNode(deps.db, nodeId);
+  if (!node) throw new NotFound(`node '${nodeId}' not found`);
   const temporary = ctx.principal.nodeId === undefined;
   const sessionId = deps.ids.next();
   const log = ctx.logger.child({ node: nodeId, session: sessionId });
@@ -153,7 +153,8 @@ async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionS
     // Permanent nodes keep the tags they registered with; temporary ones take the agent's.
     tags: temporary ? tags : undefined,
   });
-  const nodeTagList = (await sessionsRepo.nodeTags(deps.db, nodeId)) ?? tags;
+  // Permanent nodes run with the tags they registered with (an admin may change them).
+  const nodeTagList = node.tags;
 
   // Reconcile what the agent runs with what the database gives it.
   const reportedNames = new Map(h.runningJobs.map((name) => [parseJobName(name, 'hello.running_jobs').job, name] as const));

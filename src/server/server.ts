@@ -104,12 +104,13 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       dispatcher.stop();
       await wakeups.close();
       const tlsClosed = tlsListener?.close(1000);
-      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      // Stop accepting, then end the open connections: close() alone would wait for idle keep-alive clients.
+      const listenerClosed = new Promise<void>((resolve) => listener.close(() => resolve()));
       web.closeAllConnections();
       injector.drain(1000);
       await new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
       injector.destroy();
-      await tlsClosed;
+      await Promise.all([listenerClosed, tlsClosed]);
       await app.close();
     },
   };

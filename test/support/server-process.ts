@@ -83,7 +83,9 @@ export async function startTestServer(opts: ServerOptions): Promise<TestServer> 
   const ownsDir = opts.workDir === undefined;
   const port = await freePort();
   await writeConfig(workDir, opts.databaseUrl, port, opts.settings);
-  const child = spawn(process.execPath, [CLI, '--config', join(workDir, 'scrapydd.conf'), 'server'], {
+  // SCRAPYDD_SERVER_NODE_ARGS: extra node flags for the server, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' when profiling a benchmark.
+  const nodeArgs = (process.env.SCRAPYDD_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, '--config', join(workDir, 'scrapydd.conf'), 'server'], {
     cwd: workDir,
     env: { ...process.env, HOME: workDir },
     stdio: ['ignore', 'pipe', 'pipe'],

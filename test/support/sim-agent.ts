@@ -154,13 +154,19 @@ export class SimAgent extends EventEmitter {
 /** The job id of a job name (or the id itself). */
 const keyOf = (job: string) => job.split('/').pop()!;
 
-/** Resolves when `predicate` holds, polling every 50 ms; rejects after `ms`. */
-export async function waitFor<T>(what: string, ms: number, probe: () => Promise<T> | T, predicate: (v: T) => boolean = Boolean): Promise<T> {
+/** Resolves when `predicate` holds, polling every `intervalMs` (50 ms); rejects after `ms`. */
+export async function waitFor<T>(
+  what: string,
+  ms: number,
+  probe: () => Promise<T> | T,
+  predicate: (v: T) => boolean = Boolean,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await probe();
     if (predicate(v)) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -2,7 +2,8 @@
 # Installs what scrapydd needs on a fresh Debian machine, idempotently:
 # Debian's Scrapy for /usr/bin/python3, npm dependencies, and the build.
 #   scripts/setup.sh            set up for running
-#   scripts/setup.sh --test     also make sure PostgreSQL is up for the tests
+#   scripts/setup.sh --test     also make sure PostgreSQL is up for the tests, and podman
+#                               with the docker runner's test image (scripts/setup-podman.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,4 +37,5 @@ if [ "${1:-}" = "--test" ]; then
     for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
   fi
   pg_isready -q -h 127.0.0.1 -p 5432 || { log "PostgreSQL is not reachable on 127.0.0.1:5432"; exit 1; }
+  bash scripts/setup-podman.sh
 fi

@@ -8,7 +8,7 @@ import { EggCache } from './egg-cache.js';
 import { readNodeFile } from './identity.js';
 import { JobManager } from './job-manager.js';
 import { JobStore } from './job-store.js';
-import type { AgentRunner } from './runner-port.js';
+import type { RunnerFactory } from './runner/create-runner.js';
 import { SessionClient } from './session-client.js';
 
 export interface AgentDaemon {
@@ -16,14 +16,14 @@ export interface AgentDaemon {
   stop(graceMs: number): Promise<void>;
 }
 
-export async function startAgent(config: AgentConfig, baseLogger: Logger, runner: AgentRunner, agentVersion: string): Promise<AgentDaemon> {
+export async function startAgent(config: AgentConfig, baseLogger: Logger, makeRunner: RunnerFactory, agentVersion: string): Promise<AgentDaemon> {
   let logger = baseLogger;
-  if (config.runnerType !== 'venv') {
-    throw new ConfigError(`runner_type = ${config.runnerType} is not supported by this agent yet; use venv`, { key: 'runner_type', section: 'agent' });
-  }
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = await lockDataDir(config.dataDir);
-  const identity = await readNodeFile(config.nodeFile);
+  const identity = await readNodeFile(config.nodeFile).catch(async (err: unknown) => {
+    await releaseLock();
+    throw err;
+  });
   if (identity) {
     logger = logger.child({ node: identity.node }); // every line names the node (never the token)
     logger.info('signing in as a permanent node');
@@ -36,13 +36,22 @@ export async function startAgent(config: AgentConfig, baseLogger: Logger, runner
     );
   }
 
+  const runner = makeRunner({ node: identity?.node, logger });
+  // Before any job: a runner that cannot work (no Docker daemon, no image) stops the agent here.
+  await runner.open().catch(async (err: unknown) => {
+    await releaseLock();
+    throw err;
+  });
   let session: SessionClient | undefined;
   const eggs = new EggCache(join(config.dataDir, 'eggs'), () => session!.eggSource(), logger, config.requestTimeoutSeconds * 1000);
-  const jobs = new JobManager({ config, store: new JobStore(join(config.dataDir, 'jobs')), eggs, runner, logger });
+  const jobs = new JobManager({ store: new JobStore(join(config.dataDir, 'jobs')), eggs, runner, logger });
   await jobs.recover();
   session = new SessionClient({ config, identity, jobs, logger, agentVersion });
   session.start();
-  logger.info({ servers: config.servers.map((s) => `${s.host}:${s.port}`), slots: config.slots, tags: config.tags }, 'scrapydd agent started');
+  logger.info(
+    { servers: config.servers.map((s) => `${s.host}:${s.port}`), slots: config.slots, tags: config.tags, runner: config.runnerType },
+    'scrapydd agent started',
+  );
 
   return {
     async stop(graceMs) {

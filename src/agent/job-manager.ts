@@ -1,5 +1,5 @@
 /**
- * The agent's jobs: an assignment becomes egg → venv → process → reports;
+ * The agent's jobs: an assignment becomes egg → environment (venv or image) → crawl → reports;
  * cancels and kills from the server; reconciliation with SessionAccepted
  * after every (re)connect; jobs finished while disconnected kept on disk
  * (state.json, log.txt, items.jl) until a server has them.
@@ -7,13 +7,11 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { JobAssignment, JobCancel, JobKill, JobResume } from '../../gen/scrapydd/v1/node_session.js';
-import type { AgentConfig } from '../config/types.js';
 import type { EggCache } from './egg-cache.js';
 import { appendLogLines } from './job-log-append.js';
 import { JobReporter, type SessionSender } from './job-reporter.js';
 import { LOG_FILE, type FinishedResult, type JobStateFile, type JobStore } from './job-store.js';
 import { jobKeyOf, parseAgentJobName, stopSignal, type StopSignal } from './job-names.js';
-import { killOrphan } from './orphans.js';
 import type { AgentRunner, JobResult, RunningJob } from './runner-port.js';
 
 /** A JobFinished flushed this long ago on a session that is still open counts as received. */
@@ -38,7 +36,6 @@ interface ManagedJob {
 }
 
 export interface JobManagerOptions {
-  config: AgentConfig;
   store: JobStore;
   eggs: EggCache;
   runner: AgentRunner;
@@ -67,7 +64,7 @@ export class JobManager {
         this.log.info({ job: state.job, state: state.result.state }, 'finished job awaits reporting');
         continue;
       }
-      if (state?.pid) await killOrphan(state.pid, this.opts.store.dirOf(key), this.log);
+      if (state?.pid) await this.opts.runner.stopLeftover(state.pid, this.opts.store.dirOf(key));
       if (state) this.log.warn({ job: state.job }, 'job was running when the agent stopped; the server marks it LOST');
       await this.opts.store.remove(key);
     }
@@ -208,24 +205,22 @@ export class JobManager {
       await this.save(job);
       const eggPath = await this.opts.eggs.get(a.eggSha256, Number(a.eggSizeBytes));
       if (job.killed) return void (await this.removeDir(job));
-      const python = await this.opts.runner.ensureVenv({
-        python: this.opts.config.runnerPython,
-        cacheDir: join(this.opts.config.dataDir, 'venvs'),
+      const environment = await this.opts.runner.prepare({
         eggPath,
         eggSha256: a.eggSha256,
         extraRequirements: a.extraRequirements,
         log: (line) => {
           setupLines.push(line);
           if (setupLines.length > SETUP_LINES_KEPT) setupLines.shift();
-          log.debug({ line }, 'venv');
+          log.debug({ line }, 'setup');
         },
       });
       if (job.killed) return void (await this.removeDir(job));
       if (job.cancel) return await this.failSetup(job, [], 'CANCELLED', 'cancelled', 'cancelled before it started');
-      const running = await this.opts.runner.startJob(
+      const running = await environment.start(
         {
           job: job.name, eggPath, spider: job.spider, args: a.job?.args ?? {}, settings: a.job?.scrapySettings ?? {},
-          python, workDir: job.dir, timeoutSeconds: a.timeoutSeconds, cancelGraceSeconds: a.cancelGraceSeconds,
+          workDir: job.dir, timeoutSeconds: a.timeoutSeconds, cancelGraceSeconds: a.cancelGraceSeconds,
         },
         { onLog: (lines) => job.reporter.log(lines), onItems: (items) => job.reporter.items(items) },
       );
@@ -233,7 +228,7 @@ export class JobManager {
       job.phase = 'running';
       job.state.pid = running.pid;
       void this.save(job);
-      log.info({ pid: running.pid }, 'job started');
+      log.info({ pid: running.pid, in: environment.description }, 'job started');
       if (job.killed) running.kill();
       else {
         job.reporter.started(running.pid);

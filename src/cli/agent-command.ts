@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { startAgent } from '../agent/agent-daemon.js';
 import { NodeFileError } from '../agent/identity.js';
 import { registerNode, RegistrationError } from '../agent/registration.js';
-import { venvRunner } from '../agent/runner-port.js';
+import { createAgentRunner } from '../agent/runner/create-runner.js';
 import { loadConfig } from '../config/load.js';
 import { PACKAGE_VERSION } from '../package-root.js';
 import { createLogger } from '../server/logging.js';
@@ -36,7 +36,10 @@ export function registerAgentCommand(program: Command): void {
     .option('--tags <tags>', 'comma-separated tags (tags)')
     .option('--data-dir <dir>', 'eggs, virtualenvs and job files (data_dir)')
     .option('--node-file <file>', 'the permanent node\'s credentials (node_file)')
+    .option('--runner-type <type>', 'venv or docker (runner_type)')
     .option('--runner-python <python>', 'the Python that virtualenvs are made from (runner_python)')
+    .option('--runner-docker-image <image>', 'the image crawls run in with runner_type = docker (runner_docker_image)')
+    .option('--docker-host <host>', 'the Docker Engine API socket, unix:///path (docker_host)')
     .option('--debug', 'log at debug level (debug = true)')
     .action(async (all: Record<string, string | boolean | undefined>) => {
       const { register, nodeKey, nodeSecret, displayName, force, ...flags } = all as AgentOnlyFlags & Record<string, string | boolean | undefined>;
@@ -59,7 +62,7 @@ export function registerAgentCommand(program: Command): void {
 
       let daemon;
       try {
-        daemon = await startAgent(agent, logger, venvRunner, PACKAGE_VERSION);
+        daemon = await startAgent(agent, logger, (context) => createAgentRunner(agent, context), PACKAGE_VERSION);
       } catch (err) {
         if (err instanceof NodeFileError) fail(err.message);
         throw err;

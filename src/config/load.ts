@@ -5,6 +5,7 @@ import { ConfigError } from './config-error.js';
 import { parseDatabaseUrl } from './database-url.js';
 import { SCHEMA, type SectionName } from './schema.js';
 import {
+  dockerHostSettings,
   envSettings,
   flagSettings,
   lookupPaths,
@@ -57,7 +58,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const home = opts.home ?? os.homedir();
   const warn = opts.warn ?? ((msg: string) => process.stderr.write(`scrapydd: warning: ${msg}\n`));
-  const layers: SettingsLayer[] = [];
+  const env = opts.env ?? process.env;
+  const layers: SettingsLayer[] = [dockerHostSettings(env)];
   const sources: string[] = [];
 
   for (const file of lookupPaths(opts.etcDir ?? '/etc', cwd, home)) {
@@ -75,7 +77,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     layers.push(layer);
     sources.push(file);
   }
-  layers.push(envSettings(opts.env ?? process.env));
+  layers.push(envSettings(env));
   layers.push(flagSettings(opts.flags ?? {}));
 
   const merged: Merged = { server: new Map(), agent: new Map() };
@@ -116,6 +118,7 @@ function buildServer(r: Reader): ServerConfig {
     httpsPort: r.optionalNumber('https_port'),
     runnerType: r.string('runner_type') as RunnerType,
     runnerDockerImage: r.string('runner_docker_image'),
+    dockerHost: r.string('docker_host'),
     serverName: r.string('server_name'),
     dataDir: r.string('data_dir'),
     runnerPython: r.string('runner_python'),
@@ -149,6 +152,8 @@ function buildAgent(r: Reader): AgentConfig {
     runnerType: r.string('runner_type') as RunnerType,
     runnerPython: r.string('runner_python'),
     runnerDockerImage: r.string('runner_docker_image'),
+    dockerHost: r.string('docker_host'),
+    runnerDockerNetwork: r.optionalString('runner_docker_network'),
     dataDir,
     caFile: r.optionalString('ca_file'),
     certFile: r.optionalString('cert_file'),

@@ -1,6 +1,7 @@
 /** The table of every scrapydd.conf key per section: type, default, description, origin. */
 import os from 'node:os';
-import { parseTimezone } from './values.js';
+import { DEFAULT_DOCKER_HOST } from '../docker/docker-host.js';
+import { parseDockerHost, parseTimezone } from './values.js';
 
 export type SectionName = 'server' | 'agent';
 
@@ -47,6 +48,19 @@ const runnerDockerImage: KeySpec = {
   origin: 'seed',
   description: 'Container image for the docker runner; never pulled at run time.',
 };
+const dockerHost: KeySpec = {
+  type: 'string',
+  default: DEFAULT_DOCKER_HOST, // DOCKER_HOST, when set, comes before it (see dockerHostSettings)
+  validate: parseDockerHost,
+  origin: 'new',
+  description: 'The Docker Engine API socket for the docker runner (unix:///path); DOCKER_HOST when unset.',
+};
+const runnerDockerNetwork: KeySpec = {
+  type: 'string',
+  default: undefined,
+  origin: 'new',
+  description: "Network of the docker runner's crawl and pip containers (bridge, host, none, a network name); unset: the daemon's default.",
+};
 const logFormat: KeySpec = {
   type: 'enum',
   values: LOG_FORMATS,
@@ -91,6 +105,7 @@ export const SERVER_KEYS: Readonly<Record<string, KeySpec>> = {
   },
   runner_type: runnerType,
   runner_docker_image: runnerDockerImage,
+  docker_host: dockerHost,
   server_name: {
     type: 'string',
     default: 'localhost',
@@ -202,6 +217,8 @@ export const AGENT_KEYS: Readonly<Record<string, KeySpec>> = {
   runner_type: runnerType,
   runner_python: runnerPython,
   runner_docker_image: runnerDockerImage,
+  docker_host: dockerHost,
+  runner_docker_network: runnerDockerNetwork,
   data_dir: {
     type: 'string',
     default: 'data',

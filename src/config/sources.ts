@@ -103,6 +103,17 @@ export function envSettings(env: NodeJS.ProcessEnv): SettingsLayer {
   return layer;
 }
 
+/**
+ * DOCKER_HOST, as the Docker tools read it, for docker_host in both sections: under every
+ * other source, so any scrapydd.conf, SCRAPYDD_DOCKER_HOST or flag wins over it.
+ */
+export function dockerHostSettings(env: NodeJS.ProcessEnv): SettingsLayer {
+  const value = env.DOCKER_HOST;
+  if (value === undefined || value.trim() === '') return {};
+  const setting = { value, source: 'environment variable DOCKER_HOST' };
+  return { server: { docker_host: setting }, agent: { docker_host: setting } };
+}
+
 export type FlagValues = Record<string, string | number | boolean | undefined>;
 
 /**

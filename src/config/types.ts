@@ -20,6 +20,8 @@ export interface ServerConfig {
   readonly httpsPort?: number;
   readonly runnerType: RunnerType;
   readonly runnerDockerImage: string;
+  /** docker_host (or DOCKER_HOST): unix:///path or /path. */
+  readonly dockerHost: string;
   readonly serverName: string;
   /** Absolute. */
   readonly dataDir: string;
@@ -49,6 +51,10 @@ export interface AgentConfig {
   readonly runnerType: RunnerType;
   readonly runnerPython: string;
   readonly runnerDockerImage: string;
+  /** docker_host (or DOCKER_HOST): unix:///path or /path. */
+  readonly dockerHost: string;
+  /** Unset: the daemon's default network. */
+  readonly runnerDockerNetwork?: string;
   /** Absolute. */
   readonly dataDir: string;
   /** Absolute when set. */

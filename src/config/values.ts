@@ -1,4 +1,5 @@
-/** Parsers for configuration value syntaxes (bool, port, duration, size, list, time zone, host list). */
+/** Parsers for configuration value syntaxes (bool, port, duration, size, list, time zone, host list, docker host). */
+import { dockerSocketPath } from '../docker/docker-host.js';
 
 /** A value that does not fit its type; the message says why, without naming key or source. */
 export class InvalidValue extends Error {
@@ -139,4 +140,15 @@ export function parseHostPort(item: string, defaultPort: number): HostPort {
   } catch {
     throw new InvalidValue(`${quote(item)} has a bad port (1-65535)`);
   }
+}
+
+/** A docker_host: `unix:///path/to/docker.sock` or an absolute socket path. */
+export function parseDockerHost(raw: string): string {
+  const text = raw.trim();
+  try {
+    dockerSocketPath(text);
+  } catch (err) {
+    throw new InvalidValue((err as Error).message);
+  }
+  return text;
 }

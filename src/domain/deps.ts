@@ -7,6 +7,8 @@ import type { Db } from '../storage/database.js';
 export interface DomainSettings {
   readonly enableAuthentication: boolean;
   readonly runnerPython: string;
+  /** runner_type = docker: uploaded eggs are listed in a container of this image, not with runnerPython. */
+  readonly runnerContainer?: { readonly dockerHost: string; readonly image: string };
   readonly spiderListTimeoutMs: number;
   readonly maxUploadSizeBytes: number;
   /** How long a node registration key stays valid (node_key_ttl). */

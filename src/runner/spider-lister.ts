@@ -1,6 +1,7 @@
 /**
- * Spider lister: runs the Python runner (`scrapydd_runner.py list`) against an egg and turns
- * its one-line JSON answer, a timeout or a crash into spider names or domain errors.
+ * Spider lister: runs the Python runner (`scrapydd_runner.py list`) against an egg, with
+ * runner_python or in a container of the runner image (runner_type = docker), and turns its
+ * one-line JSON answer, a timeout or a crash into spider names or domain errors.
  */
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { constants } from 'node:fs';
@@ -9,13 +10,32 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { FailedPrecondition, InvalidArgument } from '../errors/domain-error.js';
+import { listInContainer, type ContainerListing } from './spider-list-container.js';
 
-export interface ListSpidersOptions {
-  /** Python interpreter with Scrapy installed (config: runner_python). */
-  python: string;
+interface ListingOptions {
   timeoutMs: number;
   /** Override of the runner script location (default: runnerScriptPath()). */
   runnerPath?: string;
+}
+
+export interface PythonListingOptions extends ListingOptions {
+  /** Python interpreter with Scrapy installed (config: runner_python). */
+  python: string;
+}
+
+export interface ContainerListingOptions extends ListingOptions {
+  container: ContainerListing;
+}
+
+export type ListSpidersOptions = PythonListingOptions | ContainerListingOptions;
+
+/** How the runner ran: its exit, its stdout (the answer), the end of its stderr. */
+export interface ListingRun {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  timedOut: boolean;
+  stdout: string;
+  stderrTail: string;
 }
 
 /** Reasons the runner reports that blame the egg (anything else is a runner failure). */
@@ -44,17 +64,22 @@ export async function listSpiders(eggPath: string, opts: ListSpidersOptions): Pr
       cause: err,
     });
   }
+  if ('container' in opts) {
+    const run = await listInContainer(eggPath, runner, opts.container, opts.timeoutMs);
+    return interpret(run, `runner image '${opts.container.image}'`, opts.timeoutMs);
+  }
   // Private scratch space, also handed to Python as TMPDIR: whatever the runner or project
   // code leaves behind is removed here even when the child has to be SIGKILLed.
   const scratch = await mkdtemp(join(tmpdir(), 'scrapydd-list-'));
   try {
-    return await run(eggPath, runner, scratch, opts);
+    const run = await runPython(eggPath, runner, scratch, opts);
+    return interpret(run, `runner_python ${JSON.stringify(opts.python)}`, opts.timeoutMs);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
 }
 
-async function run(eggPath: string, runner: string, scratch: string, opts: ListSpidersOptions): Promise<string[]> {
+async function runPython(eggPath: string, runner: string, scratch: string, opts: PythonListingOptions): Promise<ListingRun> {
   const child = execa(opts.python, [runner, 'list', '--egg', eggPath], {
     cwd: scratch,
     // Project code runs here: give it a clean environment, never the server's secrets.
@@ -93,33 +118,34 @@ async function run(eggPath: string, runner: string, scratch: string, opts: ListS
   child.once('exit', () => killGroup(child.pid));
   const result = await child;
   clearTimeout(timer);
-
-  // Operators' diagnostics travel as the cause; clients only ever see the message.
-  const cause = new Error(`runner stderr (tail):\n${stderrTail}`);
-  if (timedOut) {
-    throw new InvalidArgument(`listing spiders timed out after ${opts.timeoutMs / 1000} s`, {
-      reason: 'SPIDER_LIST_TIMEOUT',
-      field: 'egg',
-      cause,
-    });
-  }
-  if (result.exitCode === undefined && result.signal === undefined) {
+  if (!timedOut && result.exitCode === undefined && result.signal === undefined) {
     // Never started: ENOENT, EACCES, not an executable...
     throw new FailedPrecondition(
       `runner_python ${JSON.stringify(opts.python)} cannot be run: ${result.originalMessage ?? result.shortMessage}`,
       { reason: 'RUNNER_UNAVAILABLE', cause: result.cause ?? result },
     );
   }
+  const stdout = typeof result.stdout === 'string' ? result.stdout : '';
+  return { exitCode: result.exitCode, signal: result.signal, timedOut, stdout, stderrTail };
+}
 
+/** The spiders of a run that answered, or the domain error its answer (or its lack of one) means. */
+function interpret(result: ListingRun, runnerName: string, timeoutMs: number): string[] {
+  // Operators' diagnostics travel as the cause; clients only ever see the message.
+  const cause = new Error(`runner stderr (tail):\n${result.stderrTail}`);
+  if (result.timedOut) {
+    throw new InvalidArgument(`listing spiders timed out after ${timeoutMs / 1000} s`, {
+      reason: 'SPIDER_LIST_TIMEOUT',
+      field: 'egg',
+      cause,
+    });
+  }
   const answer = parseAnswer(result.stdout);
   if (result.exitCode === 0 && answer && 'spiders' in answer) return answer.spiders;
   if (result.exitCode === EXIT_FAILED && answer && 'error' in answer) {
     const { reason, message } = answer.error;
     if (reason === 'SCRAPY_NOT_INSTALLED') {
-      throw new FailedPrecondition(`runner_python ${JSON.stringify(opts.python)} cannot import scrapy: ${message}`, {
-        reason,
-        cause,
-      });
+      throw new FailedPrecondition(`${runnerName} cannot import scrapy: ${message}`, { reason, cause });
     }
     if (EGG_REASONS.has(reason)) throw new InvalidArgument(message, { reason, field: 'egg', cause });
   }
@@ -137,8 +163,7 @@ type Answer = { spiders: string[] } | { error: { reason: string; message: string
 
 /** The runner's answer: stdout must be exactly one well-formed JSON line (strict on purpose,
  * so anything leaking onto stdout shows up as a failure instead of going unnoticed). */
-function parseAnswer(stdout: unknown): Answer | undefined {
-  if (typeof stdout !== 'string') return undefined;
+function parseAnswer(stdout: string): Answer | undefined {
   const text = stdout.trim();
   if (text.includes('\n')) return undefined;
   let value: unknown;

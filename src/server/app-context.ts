@@ -2,6 +2,8 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { describeDatabaseUrl } from '../config/database-url.js';
+import { checkDockerHost } from '../docker/docker-check.js';
+import { DockerClient } from '../docker/docker-client.js';
 import type { ServerConfig } from '../config/load.js';
 import { NO_EVENTS, type Deps } from '../domain/deps.js';
 import { SnowflakeGenerator } from '../ids/snowflake.js';
@@ -27,6 +29,7 @@ export async function openAppContext(config: ServerConfig, logger: Logger): Prom
     settings: {
       enableAuthentication: config.enableAuthentication,
       runnerPython: config.runnerPython,
+      runnerContainer: config.runnerType === 'docker' ? { dockerHost: config.dockerHost, image: config.runnerDockerImage } : undefined,
       spiderListTimeoutMs: config.spiderListTimeoutSeconds * 1000,
       maxUploadSizeBytes: config.maxUploadSizeBytes,
       nodeKeyTtlSeconds: config.nodeKeyTtlSeconds,
@@ -35,6 +38,7 @@ export async function openAppContext(config: ServerConfig, logger: Logger): Prom
       jobsToKeep: config.jobsToKeep,
     },
   };
+  if (config.runnerType === 'docker') void warnIfNoDockerRunner(config, logger);
   return {
     deps,
     close: async () => {
@@ -42,4 +46,17 @@ export async function openAppContext(config: ServerConfig, logger: Logger): Prom
       await db.close();
     },
   };
+}
+
+/** Uploads list their spiders in containers: say at start-up, not at the first upload, when that cannot work. */
+async function warnIfNoDockerRunner(config: ServerConfig, logger: Logger): Promise<void> {
+  const client = new DockerClient(config.dockerHost);
+  try {
+    await checkDockerHost(client, config.runnerDockerImage, 'server');
+    logger.info({ dockerHost: config.dockerHost, image: config.runnerDockerImage }, 'docker runner ready for spider listings');
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'uploads will fail until the docker runner works');
+  } finally {
+    client.close();
+  }
 }

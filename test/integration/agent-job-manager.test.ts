@@ -17,9 +17,8 @@ import type { EggCache } from '../../src/agent/egg-cache.js';
 import { JobManager } from '../../src/agent/job-manager.js';
 import type { SessionSender } from '../../src/agent/job-reporter.js';
 import { JobStore } from '../../src/agent/job-store.js';
-import type { AgentRunner, JobEvents, JobResult, JobSpec, RunningJob } from '../../src/agent/runner-port.js';
+import type { AgentRunner, CrawlSpec, JobEvents, JobResult, RunningJob } from '../../src/agent/runner-port.js';
 import { readLines } from '../../src/agent/runner/job-process.js';
-import type { AgentConfig } from '../../src/config/types.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -60,7 +59,7 @@ class FakeJob implements RunningJob {
   readonly done = new Promise<JobResult>((r) => (this.resolve = r));
   logCount = 0;
   itemCount = 0;
-  constructor(readonly spec: JobSpec, private readonly events: JobEvents) {}
+  constructor(readonly spec: CrawlSpec, private readonly events: JobEvents) {}
   cancel(signal: 'INT' | 'TERM' | 'KILL' = 'INT', grace?: number) {
     this.calls.push(`cancel ${signal} ${grace}`);
   }
@@ -88,20 +87,23 @@ async function setup(opts: { eggFails?: boolean } = {}) {
   dirs.push(dataDir);
   const started: FakeJob[] = [];
   const runner: AgentRunner = {
+    open: async () => {},
     readLines,
-    ensureVenv: async () => '/usr/bin/python3',
-    startJob: async (spec, events) => {
-      await writeFile(join(spec.workDir, 'log.txt'), '');
-      await writeFile(join(spec.workDir, 'items.jl'), '');
-      const job = new FakeJob(spec, events);
-      started.push(job);
-      return job;
-    },
+    stopLeftover: async () => {},
+    prepare: async () => ({
+      description: 'fake',
+      start: async (spec, events) => {
+        await writeFile(join(spec.workDir, 'log.txt'), '');
+        await writeFile(join(spec.workDir, 'items.jl'), '');
+        const job = new FakeJob(spec, events);
+        started.push(job);
+        return job;
+      },
+    }),
   };
   const eggs = { get: async () => (opts.eggFails ? Promise.reject(new Error('egg unavailable')) : join(dataDir, 'x.egg')) } as unknown as EggCache;
-  const config = { dataDir, runnerPython: '/usr/bin/python3' } as AgentConfig;
   const store = new JobStore(join(dataDir, 'jobs'));
-  const options = { config, store, eggs, runner, logger: pino({ level: 'silent' }) };
+  const options = { store, eggs, runner, logger: pino({ level: 'silent' }) };
   return { dataDir, jobs: new JobManager(options), started, store, options };
 }
 

@@ -1,6 +1,7 @@
 /** Egg requirements: the install_requires of an egg, read from its EGG-INFO/requires.txt. */
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import { checkRequirement } from './build-once.js';
 
 const REQUIRES = 'EGG-INFO/requires.txt';
 const MAX_REQUIRES_BYTES = 1024 * 1024;
@@ -9,6 +10,13 @@ const MAX_REQUIRES_BYTES = 1024 * 1024;
 export async function readEggRequirements(eggPath: string): Promise<string[]> {
   const text = await readEntry(eggPath, REQUIRES);
   return text === undefined ? [] : parseRequiresTxt(text);
+}
+
+/** What pip installs for a job: the egg's requirements, then the spider's extra ones (normalized), each once. */
+export async function jobRequirements(eggPath: string, extra: readonly string[]): Promise<string[]> {
+  const fromEgg = await readEggRequirements(eggPath);
+  fromEgg.forEach(checkRequirement);
+  return [...new Set([...fromEgg, ...extra])];
 }
 
 /**

@@ -1,4 +1,6 @@
 /** Job outcome: turns how a crawl process ended (exit, signal, Scrapy stats, why we stopped it) into the job's final state. */
+import { constants as osConstants } from 'node:os';
+import type { JobResult } from './job-types.js';
 
 export type JobState = 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 /** Why the agent stopped the job itself, if it did. */
@@ -43,4 +45,38 @@ export function jobOutcome({ exitCode, signal, stats, stopReason }: JobOutcomeIn
 function count(stats: Record<string, unknown> | undefined, key: string): number {
   const value = Number(stats?.[key] ?? 0);
   return Number.isFinite(value) ? value : 0;
+}
+
+export interface CrawlEnd {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** What the crawl wrote as its final stats (fd 4 or the stats file), '' if nothing. */
+  statsText: string;
+  stopReason: StopReason | undefined;
+  logLineCount: number;
+  itemCount: number;
+}
+
+/** The JobResult of a crawl that ended: outcome, exit code (minus the signal number when killed), stats. */
+export function jobResult(end: CrawlEnd): JobResult {
+  const statsText = end.statsText.trim();
+  const stats = parseStats(statsText);
+  const outcome = jobOutcome({ exitCode: end.exitCode, signal: end.signal, stats, stopReason: end.stopReason });
+  return {
+    ...outcome,
+    exitCode: end.exitCode ?? -(osConstants.signals[end.signal as NodeJS.Signals] ?? 0),
+    statsJson: stats ? statsText : '{}',
+    logLineCount: end.logLineCount,
+    itemCount: end.itemCount,
+  };
+}
+
+function parseStats(text: string): Record<string, unknown> | undefined {
+  if (!text) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

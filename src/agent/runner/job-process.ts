@@ -1,70 +1,24 @@
 /** Job process: runs one crawl (`scrapydd_runner.py crawl`) in its own process group and streams its log, items and outcome. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { runnerScriptPath } from '../../runner/spider-lister.js';
-import { jobOutcome, type JobState, type StopReason } from './job-outcome.js';
+import { crawlArguments } from './crawl-command.js';
+import { jobResult } from './job-outcome.js';
+import { ITEMS_FILE, LOG_FILE, type CrawlSpec, type JobEvents, type JobResult, type RunningJob, type StopSignal } from './job-types.js';
 import { LineJournal } from './line-journal.js';
+import { StopControl } from './stop-control.js';
 
 export { readLines } from './line-journal.js';
 
-export interface JobSpec {
-  /** projects/{p}/spiders/{s}/jobs/{j} */
-  job: string;
-  eggPath: string;
-  spider: string;
-  /** Spider arguments (scrapy crawl -a). */
-  args: Record<string, string>;
-  /** Scrapy settings (scrapy crawl -s), over the project's. */
-  settings: Record<string, string>;
-  /** The Python to run (the job's venv python, see ensureVenv). */
+/** A crawl run by a Python on this host (the job's venv python, see ensureVenv). */
+export interface JobSpec extends CrawlSpec {
   python: string;
-  /** The job's directory: the crawl's cwd and HOME, holds log.txt and items.jl. */
-  workDir: string;
-  /** Stop the job after this long (0: never); it then ends CANCELLED with closeReason 'timeout'. */
-  timeoutSeconds: number;
-  /** SIGKILL this long after the stop signal (cancel or timeout) if it is still running. */
-  cancelGraceSeconds: number;
-  /** Added to the crawl's (otherwise clean) environment. */
-  env?: NodeJS.ProcessEnv;
 }
 
-export interface JobEvents {
-  /** Log lines, in order, each already in <workDir>/log.txt; must not throw. */
-  onLog(lines: string[]): void;
-  /** Items (one JSON object each), in order, each already in <workDir>/items.jl; must not throw. */
-  onItems(items: string[]): void;
-}
-
-export interface JobResult {
-  state: JobState;
-  /** The runner's exit code, or minus the signal number that killed it (-9 for SIGKILL). */
-  exitCode: number;
-  warning: boolean;
-  closeReason: string;
-  /** Final Scrapy stats as a JSON object ('{}' when the crawl reported none). */
-  statsJson: string;
-  /** Lines in log.txt / items.jl: everything handed to onLog / onItems. */
-  logLineCount: number;
-  itemCount: number;
-}
-
-export interface RunningJob {
-  /** The runner's pid, also its process group id. */
-  readonly pid: number;
-  /** Stops the job: `signal` (default INT: Scrapy's graceful stop) to its process group, SIGKILL after `graceSeconds` (default spec.cancelGraceSeconds). */
-  cancel(signal?: 'INT' | 'TERM' | 'KILL', graceSeconds?: number): void;
-  /** SIGKILL to the process group at once. */
-  kill(): void;
-  /** Resolves once the process group is gone and every line is written and handed on. */
-  readonly done: Promise<JobResult>;
-}
-
-export const LOG_FILE = 'log.txt';
-export const ITEMS_FILE = 'items.jl';
+export { ITEMS_FILE, LOG_FILE, type JobEvents, type JobResult, type RunningJob };
 
 /** After the runner exits: how long leftovers (escaped from the group) may hold the pipes open. */
 const PIPE_DRAIN_MS = 5000;
@@ -111,34 +65,16 @@ export async function startJob(spec: JobSpec, events: JobEvents): Promise<Runnin
 }
 
 function runnerArgs(spec: JobSpec): string[] {
-  const pairs = (flag: string, values: Record<string, string>) =>
-    Object.entries(values).map(([key, value]) => {
-      if (!key || key.includes('=')) throw new Error(`${flag} name ${JSON.stringify(key)} is empty or contains '='`);
-      // --flag=k=v: a value starting with '-' cannot be taken for an option.
-      return `--${flag}=${key}=${value}`;
-    });
-  const egg = isAbsolute(spec.eggPath) ? spec.eggPath : resolve(spec.eggPath);
-  return [
-    runnerScriptPath(),
-    'crawl',
-    `--egg=${egg}`,
-    `--spider=${spec.spider}`,
-    ...pairs('arg', spec.args),
-    ...pairs('setting', spec.settings),
-  ];
+  return [runnerScriptPath(), ...crawlArguments(spec, resolve(spec.eggPath))];
 }
 
 class JobProcess implements RunningJob {
   readonly pid: number;
   readonly done: Promise<JobResult>;
-  #stopReason: StopReason | undefined;
-  #exited = false;
-  #killAt = Infinity;
-  #killTimer: NodeJS.Timeout | undefined;
-  #timeoutTimer: NodeJS.Timeout | undefined;
+  readonly #stop: StopControl;
 
   constructor(
-    private readonly spec: JobSpec,
+    spec: JobSpec,
     child: ChildProcess,
     log: LineJournal,
     items: LineJournal,
@@ -151,31 +87,16 @@ class JobProcess implements RunningJob {
     );
     const streams = [child.stdio[2], child.stdio[3], child.stdio[4]] as Readable[];
     const outputs = Promise.allSettled([log.consume(streams[0]!), items.consume(streams[1]!), readAll(streams[2]!)]);
-    if (spec.timeoutSeconds > 0) {
-      this.#timeoutTimer = setTimeout(() => this.#stop('timeout', 'INT', spec.cancelGraceSeconds), spec.timeoutSeconds * 1000);
-    }
+    this.#stop = new StopControl((signal) => signalGroup(this.pid, `SIG${signal}`), spec.timeoutSeconds, spec.cancelGraceSeconds);
     this.done = this.#finish(child, exited, streams, outputs, log, items);
   }
 
-  cancel(signal: 'INT' | 'TERM' | 'KILL' = 'INT', graceSeconds = this.spec.cancelGraceSeconds): void {
-    this.#stop('cancelled', signal, graceSeconds);
+  cancel(signal?: StopSignal, graceSeconds?: number): void {
+    this.#stop.cancel(signal, graceSeconds);
   }
 
   kill(): void {
-    this.#stop('cancelled', 'KILL', 0);
-  }
-
-  #stop(reason: StopReason, signal: 'INT' | 'TERM' | 'KILL', graceSeconds: number): void {
-    if (this.#exited) return; // it finished on its own: nothing to stop, nothing to blame
-    this.#stopReason ??= reason; // a timeout stays a timeout if a cancel follows
-    signalGroup(this.pid, `SIG${signal}`);
-    if (signal === 'KILL') return;
-    // Every stop may bring the SIGKILL forward, none pushes it back.
-    const at = Date.now() + Math.max(0, graceSeconds) * 1000;
-    if (at >= this.#killAt) return;
-    this.#killAt = at;
-    clearTimeout(this.#killTimer);
-    this.#killTimer = setTimeout(() => signalGroup(this.pid, 'SIGKILL'), at - Date.now());
+    this.#stop.kill();
   }
 
   async #finish(
@@ -187,9 +108,7 @@ class JobProcess implements RunningJob {
     items: LineJournal,
   ): Promise<JobResult> {
     const { code, signal } = await exited;
-    this.#exited = true;
-    clearTimeout(this.#timeoutTimer);
-    clearTimeout(this.#killTimer);
+    this.#stop.exited();
     child.stdin!.destroy();
     // The runner is gone; whatever project code left in its group dies with it.
     signalGroup(this.pid, 'SIGKILL');
@@ -201,26 +120,14 @@ class JobProcess implements RunningJob {
     await groupGone(this.pid);
     for (const settled of [logDone, itemsDone]) if (settled!.status === 'rejected') throw settled.reason;
 
-    const statsText = statsRead!.status === 'fulfilled' ? String(statsRead.value).trim() : '';
-    const stats = parseStats(statsText);
-    const outcome = jobOutcome({ exitCode: code, signal, stats, stopReason: this.#stopReason });
-    return {
-      ...outcome,
-      exitCode: code ?? -(osConstants.signals[signal as NodeJS.Signals] ?? 0),
-      statsJson: stats ? statsText : '{}',
+    return jobResult({
+      exitCode: code,
+      signal,
+      statsText: statsRead!.status === 'fulfilled' ? String(statsRead.value) : '',
+      stopReason: this.#stop.reason,
       logLineCount: log.lineCount,
       itemCount: items.lineCount,
-    };
-  }
-}
-
-function parseStats(text: string): Record<string, unknown> | undefined {
-  if (!text) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
+    });
   }
 }
 

@@ -1,10 +1,11 @@
 /** Venv cache: one virtualenv per (egg, extra requirements), built once under a lock and reused by every job that needs it. */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { acquireLock } from './file-lock.js';
-import { readEggRequirements } from './egg-requirements.js';
+import { join } from 'node:path';
+import { buildOnce, normalizeRequirements } from './build-once.js';
+import { jobRequirements } from './egg-requirements.js';
+import { OutputLines } from './output-lines.js';
+import { pipEnvironment } from './pip-environment.js';
 
 export interface EnsureVenvOptions {
   /** The base Python (runner_python); the venv sees its site-packages (Debian's Scrapy). */
@@ -22,45 +23,23 @@ export interface EnsureVenvOptions {
 }
 
 const MARKER = '.scrapydd-venv.json';
-/** From the agent's own environment, pip and proxy configuration carry over to pip. */
-const INHERITED_ENV = /^(PIP_.*|https?_proxy|no_proxy|all_proxy)$/i;
 
 /** The venv's python for this egg and these extra requirements, building the venv if needed. */
 export async function ensureVenv(opts: EnsureVenvOptions): Promise<string> {
-  const extra = [...new Set(opts.extraRequirements.map((r) => r.trim()).filter(Boolean))].sort();
-  extra.forEach(checkRequirement);
+  const extra = normalizeRequirements(opts.extraRequirements);
   const key = createHash('sha256')
     .update(JSON.stringify({ python: opts.python, egg: opts.eggSha256.toLowerCase(), extra }))
     .digest('hex')
     .slice(0, 32);
-  const cacheDir = resolve(opts.cacheDir);
-  const dir = join(cacheDir, key);
-  const python = join(dir, 'bin', 'python');
-  if (await exists(join(dir, MARKER))) return python;
-
-  await mkdir(cacheDir, { recursive: true });
-  const lock = await acquireLock(join(cacheDir, `${key}.lock`));
-  try {
-    if (await exists(join(dir, MARKER))) return python; // built while we waited
-    await rm(dir, { recursive: true, force: true }); // leftovers of a builder that died
-    try {
-      await build(dir, python, extra, opts);
-    } catch (err) {
-      await rm(dir, { recursive: true, force: true });
-      throw err;
-    }
-    return python;
-  } finally {
-    await lock.release();
-  }
+  const dir = await buildOnce(opts.cacheDir, key, MARKER, (into) => build(into, extra, opts));
+  return join(dir, 'bin', 'python');
 }
 
-async function build(dir: string, python: string, extra: string[], opts: EnsureVenvOptions): Promise<void> {
+async function build(dir: string, extra: string[], opts: EnsureVenvOptions): Promise<object> {
   const log = opts.log ?? (() => {});
   const env = buildEnv(opts.env);
-  const fromEgg = await readEggRequirements(opts.eggPath);
-  fromEgg.forEach(checkRequirement);
-  const requirements = [...new Set([...fromEgg, ...extra])];
+  const python = join(dir, 'bin', 'python');
+  const requirements = await jobRequirements(opts.eggPath, extra);
 
   log(`scrapydd: creating virtualenv ${dir}`);
   // Without pip: 0.05 s instead of 3 s, and the base Python's pip (visible through the system
@@ -73,48 +52,33 @@ async function build(dir: string, python: string, extra: string[], opts: EnsureV
     log(`scrapydd: installing ${requirements.join(' ')}`);
     await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', ...requirements], env, log, 'pip install');
   }
-  // Last, atomically: its presence means the venv is complete.
-  const marker = join(dir, MARKER);
-  await writeFile(`${marker}.tmp`, `${JSON.stringify({ python: opts.python, egg: opts.eggSha256, requirements }, null, 2)}\n`);
-  await rename(`${marker}.tmp`, marker);
-}
-
-/** Requirements become pip arguments: one starting with '-' would be an option (--index-url, -r). */
-function checkRequirement(requirement: string): void {
-  if (requirement.startsWith('-')) throw new Error(`invalid requirement ${JSON.stringify(requirement)}: options are not allowed`);
+  return { python: opts.python, egg: opts.eggSha256, requirements };
 }
 
 function buildEnv(extra: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
+  return {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: process.env.HOME,
     LANG: 'C.UTF-8',
     PYTHONIOENCODING: 'utf-8',
+    ...pipEnvironment(),
+    ...extra,
   };
-  for (const [name, value] of Object.entries(process.env)) if (INHERITED_ENV.test(name)) env[name] = value;
-  return { ...env, ...extra };
 }
 
 /** Runs a command, its output to `log`; throws with its last error line if it fails. */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void, what: string): Promise<void> {
   return new Promise((ok, fail) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const tail: string[] = [];
-    const onLine = (line: string) => {
-      log(line);
-      tail.push(line);
-      if (tail.length > 200) tail.shift();
-    };
-    const flushes = [child.stdout, child.stderr].map((stream) => splitLines(stream, onLine));
+    const output = new OutputLines(log);
+    output.follow(child.stdout);
+    output.follow(child.stderr);
     child.once('error', (err) => fail(new Error(`${what} failed: ${err.message}`, { cause: err })));
     // 'close' comes after both pipes closed: every line is in.
     child.once('close', (code, signal) => {
-      flushes.forEach((flush) => flush());
-      if (code === 0) return ok();
-      const lines = tail.map((l) => l.trim()).filter(Boolean);
-      const errors = lines.filter((l) => l.startsWith('ERROR:'));
-      const last = errors.at(-1) ?? lines.at(-1) ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
-      fail(new Error(`${what} failed: ${last}`));
+      output.flush();
+      if (code === 0) ok();
+      else fail(output.failure(what, signal ? `killed by ${signal}` : `exit code ${code}`));
     });
   });
 }
@@ -125,28 +89,4 @@ function succeeds(command: string, args: string[], env: NodeJS.ProcessEnv): Prom
     child.once('error', () => ok(false));
     child.once('close', (code) => ok(code === 0));
   });
-}
-
-/** Feeds `stream`'s lines to onLine; the returned function passes on a last unterminated line. */
-function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): () => void {
-  let partial = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const parts = (partial + chunk).split(/\r?\n/);
-    partial = parts.pop() ?? '';
-    parts.forEach(onLine);
-  });
-  return () => {
-    if (partial) onLine(partial);
-    partial = '';
-  };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -43,7 +43,8 @@ export async function uploadVersion(deps: Deps, principal: Principal, input: Upl
     else if (!input.createProject) throw new NotFound(`project '${input.project}' not found`, { reason: 'PROJECT_NOT_FOUND' });
 
     const info = await inspectEgg(egg.path, DEFAULT_EGG_LIMITS);
-    const spiders = await listSpiders(egg.path, { python: deps.settings.runnerPython, timeoutMs: deps.settings.spiderListTimeoutMs });
+    const { runnerContainer, runnerPython, spiderListTimeoutMs: timeoutMs } = deps.settings;
+    const spiders = await listSpiders(egg.path, runnerContainer ? { container: runnerContainer, timeoutMs } : { python: runnerPython, timeoutMs });
     await deps.blobs.putFile(egg.path, egg.sha256);
 
     let replacedEgg: string | undefined;

@@ -2,6 +2,7 @@
 
 Usage:  PYTHON scrapydd_runner.py list --egg /path/to/project.egg
         PYTHON scrapydd_runner.py crawl --egg EGG --spider NAME [--arg k=v]... [--setting K=V]...
+                                        [--items-to-stdout] [--stats-file PATH]
 
 `list` protocol with the Node side (src/runner/spider-lister.ts):
   * exactly ONE line of JSON is written to stdout, at the very end;
@@ -14,6 +15,9 @@ Everything else (project prints, warnings, tracebacks) goes to stderr, which is 
   * stderr (and fd 1, redirected there) is the job's log, in Scrapy's log format;
   * fd 3 gets each scraped item as one JSON line, as soon as it is scraped;
   * fd 4 gets the final stats as one JSON object when the crawl is over;
+  * in a container (src/agent/runner/docker/), where only stdin, stdout and stderr
+    cross the boundary: --items-to-stdout sends the items to the original stdout instead
+    of fd 3, and --stats-file writes the stats to that file (atomically) instead of fd 4;
   * EOF on stdin means the agent is gone: the crawl is stopped (hard exit 10 s later);
   * exit 0 when the crawl ran (errors or not: the agent judges the stats), 3 when the
     egg, its settings or the spider failed to load (last log line: the Python error).
@@ -320,9 +324,28 @@ def print_failure(failure):
     sys.stderr.write(failure.getTraceback())
 
 
-def cmd_crawl(args, watch):
-    items_out = open_result_pipe(ITEMS_FD, "items")
-    stats_out = open_result_pipe(STATS_FD, "stats")
+class StatsFile:
+    """The final stats as a file: written beside, then renamed, so a reader never sees half."""
+
+    def __init__(self, path):
+        self._path = os.path.abspath(path)
+        directory = os.path.dirname(self._path)
+        if not os.path.isdir(directory):
+            raise RunnerError("RUNNER_FAILED", "the directory of the stats file does not exist")
+
+    def write(self, data):
+        partial = self._path + ".part"
+        with open(partial, "wb") as out:
+            out.write(data)
+        os.replace(partial, self._path)
+
+    def close(self):
+        pass
+
+
+def cmd_crawl(args, watch, items_fd):
+    items_out = open_result_pipe(items_fd, "items")
+    stats_out = StatsFile(args.stats_file) if args.stats_file else open_result_pipe(STATS_FD, "stats")
     egg = os.path.abspath(args.egg)
     if not os.path.isfile(egg):
         raise RunnerError("RUNNER_FAILED", "egg file not found")
@@ -395,6 +418,8 @@ def build_parser():
     p_crawl.add_argument("--spider", required=True, help="name of the spider to run")
     p_crawl.add_argument("--arg", type=pair, action="append", default=[], help="spider argument (as -a)")
     p_crawl.add_argument("--setting", type=pair, action="append", default=[], help="setting (as -s)")
+    p_crawl.add_argument("--items-to-stdout", action="store_true", help="items on the original stdout, not fd 3")
+    p_crawl.add_argument("--stats-file", help="write the final stats to this file, not fd 4")
     p_crawl.set_defaults(run=run_crawl)
     return parser
 
@@ -437,12 +462,15 @@ def run_crawl(args):
     # Started before Scrapy is imported, so an agent dying meanwhile is noticed too.
     watch = ParentWatch()
     watch.start()
-    # print() and raw fd-1 writes from project code belong in the job's log.
     sys.stdout.flush()
+    # The original stdout, kept for the items before fd 1 is taken over; os.dup() makes it
+    # non-inheritable, so processes started by project code never hold it.
+    items_fd = os.dup(1) if args.items_to_stdout else ITEMS_FD
+    # print() and raw fd-1 writes from project code belong in the job's log.
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     try:
-        return cmd_crawl(args, watch)
+        return cmd_crawl(args, watch, items_fd)
     except RunnerError as exc:
         reason, message = exc.reason, exc.message
     except BaseException as exc:  # a bug in this runner, or project code doing something odd

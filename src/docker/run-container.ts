@@ -61,7 +61,7 @@ export async function runContainer(client: DockerClient, body: ContainerCreateBo
       streams.close();
     }
   } finally {
-    await client.removeContainer(id).catch(() => {}); // a leftover is removed by the next start-up sweep
+    await client.removeContainer(id).catch(() => {}); // an agent's leftovers go at its next start; see LABELS
   }
 }
 

@@ -148,6 +148,11 @@ class DockerJob implements RunningJob {
     let status: number;
     try {
       status = await this.o.client.waitContainer(this.id);
+    } catch (err) {
+      // The daemon went away (or the container with it): nothing says how the crawl ended.
+      streams.close();
+      await outputs;
+      throw new Error(`lost the container of the job: ${(err as Error).message}`, { cause: err });
     } finally {
       this.#stop.exited();
     }

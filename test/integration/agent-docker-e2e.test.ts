@@ -12,8 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { LABELS } from '../../src/docker/container-sandbox.js';
 import { buildEgg } from '../support/eggs.js';
 import { getJob, jobFile, jobPath, lines, schedule, uploadQuotes, waitForJob } from '../support/agent-jobs.js';
-import { startPageSite, type PageSite } from '../support/agent-pages.js';
+import { PageSites, type PageSiteOptions } from '../support/agent-pages.js';
 import { agentWorkDir, removeAgentDir, startTestAgent, type LogEntry, type TestAgent } from '../support/agent-process.js';
+import { poll } from '../support/crawl-events.js';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../support/databases.js';
 import { addVersion, request, scrapydGet } from '../support/http-client.js';
 import { startPodmanService, TEST_RUNNER_IMAGE, type PodmanService } from '../support/podman-service.js';
@@ -35,26 +36,13 @@ const dockerAgent = (over: Record<string, string> = {}) => ({
   ...over,
 });
 
-/** Polls `check` until it holds or `ms` pass (container states announce nothing). */
-async function poll(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 200));
-  }
-}
-
 for (const kind of testDatabaseKinds()) {
   describe(`docker runner end to end (${kind})`, () => {
     let db: TestDatabase;
     let server: TestServer;
     let agent: TestAgent;
-    const sites: PageSite[] = [];
-    const site = async (pages: number, opts: Parameters<typeof startPageSite>[1] = {}) => {
-      const s = await startPageSite(pages, opts);
-      sites.push(s);
-      return s;
-    };
+    const sites = new PageSites();
+    const site = (pages: number, opts?: PageSiteOptions) => sites.start(pages, opts);
 
     before(async () => {
       db = await createTestDatabase(kind);
@@ -66,10 +54,7 @@ for (const kind of testDatabaseKinds()) {
       await agent.waitForLog(accepted, 30_000, 'SessionAccepted');
     });
     after(async () => {
-      for (const s of sites) {
-        s.release();
-        await s.close();
-      }
+      await sites.closeAll();
       await agent?.stop();
       await server?.stop();
       await db?.drop();
@@ -125,7 +110,7 @@ for (const kind of testDatabaseKinds()) {
 
     it('stops a job at its spider\'s timeout, keeping its log and items', async () => {
       const patch = await request(server, 'PATCH', '/v1/projects/quotes/spiders/gamma?updateMask=settings.timeout_seconds', {
-        json: { settings: { timeoutSeconds: 3 } },
+        json: { settings: { timeoutSeconds: 6 } }, // time to start a container and scrape a page first, even on a busy machine
       });
       assert.equal(patch.status, 200, patch.text);
       const slow = await site(100, { delayMs: 200 });
@@ -145,7 +130,7 @@ for (const kind of testDatabaseKinds()) {
       agent.process.kill('SIGKILL');
       await agent.exited;
       const killed = Date.now();
-      await poll(async () => (await podman.client.listContainers(ofJob)).every((c) => c.State === 'exited'), 20_000, 'the orphaned container to stop');
+      await poll(async () => (await podman.client.listContainers(ofJob)).every((c) => c.State === 'exited'), 20_000, 'the orphaned container to stop', 200);
       assert.ok(Date.now() - killed < 15_000, `stopped ${Date.now() - killed} ms after the agent died`);
 
       agent = await startTestAgent({ servers: [server.address], workDir: agent.workDir, settings: dockerAgent() });

@@ -13,14 +13,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import type { AgentRunner, CrawlSpec, JobEnvironment, JobEvents, JobResult } from '../../src/agent/runner-port.js';
+import type { AgentRunner, CrawlSpec, JobEnvironment, JobResult } from '../../src/agent/runner-port.js';
 import { agentOwner, createDockerRunner } from '../../src/agent/runner/docker/docker-runner.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { LABELS } from '../../src/docker/container-sandbox.js';
 import { DockerClient } from '../../src/docker/docker-client.js';
 import { startPageSite, type PageSite } from '../support/agent-pages.js';
+import { assertJournals, collector, deadline, fileHas, poll } from '../support/crawl-events.js';
 import { buildEgg, makeZip, writeTempFile } from '../support/eggs.js';
 import { removeContainers, startPodmanService, TEST_RUNNER_IMAGE, type PodmanService } from '../support/podman-service.js';
+import { writeWheel } from '../support/wheels.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const DOCKER_RUNNER_MODULE = new URL('../../src/agent/runner/docker/docker-runner.ts', import.meta.url).href;
@@ -48,56 +50,6 @@ function spec(over: Partial<CrawlSpec> & Pick<CrawlSpec, 'eggPath' | 'spider'>):
   };
 }
 
-/** Collects events; `until` waits (with a deadline) for a condition re-checked on each batch. */
-function collector() {
-  const log: string[] = [];
-  const items: string[] = [];
-  const waiters = new Set<() => void>();
-  const events: JobEvents = {
-    onLog: (lines) => {
-      log.push(...lines);
-      waiters.forEach((w) => w());
-    },
-    onItems: (batch) => {
-      items.push(...batch);
-      waiters.forEach((w) => w());
-    },
-  };
-  const until = (cond: () => boolean, ms: number, what: string) =>
-    new Promise<void>((ok, fail) => {
-      if (cond()) return ok();
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        fail(new Error(`timed out after ${ms} ms waiting for ${what}; log:\n${log.slice(-20).join('\n')}`));
-      }, ms);
-      const check = () => {
-        if (!cond()) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        ok();
-      };
-      waiters.add(check);
-    });
-  return { log, items, events, until };
-}
-
-function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, fail) => {
-    timer = setTimeout(() => fail(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
-
-/** Polls `check` until it holds or `ms` pass (for states no event announces: containers). */
-async function poll(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}
-
 async function prepare(over: { eggPath: string; extraRequirements?: string[]; r?: AgentRunner }, lines: string[] = []): Promise<JobEnvironment> {
   return (over.r ?? runner).prepare({ eggPath: over.eggPath, eggSha256: SHA, extraRequirements: over.extraRequirements ?? [], log: (l) => lines.push(l) });
 }
@@ -109,33 +61,8 @@ async function run(s: CrawlSpec, env?: JobEnvironment) {
   return { job, result, c };
 }
 
-/** The files hold exactly what was handed on, and the counts match them. */
-async function assertJournals(s: CrawlSpec, result: JobResult, c: ReturnType<typeof collector>) {
-  const logLines = (await readFile(join(s.workDir, 'log.txt'), 'utf8')).split('\n');
-  const itemLines = (await readFile(join(s.workDir, 'items.jl'), 'utf8')).split('\n');
-  assert.equal(logLines.pop(), '');
-  assert.equal(itemLines.pop(), '');
-  assert.deepEqual(c.log, logLines);
-  assert.deepEqual(c.items, itemLines);
-  assert.equal(result.logLineCount, logLines.length);
-  assert.equal(result.itemCount, itemLines.length);
-}
-
 const stats = (r: JobResult) => JSON.parse(r.statsJson) as Record<string, unknown>;
 const ownContainers = () => podman.client.listContainers({ [LABELS.owner]: agentOwner(dataDir) });
-
-/** A pure-Python wheel holding one module `name` with VALUE = value. */
-async function writeWheel(dir: string, name: string, value: string): Promise<void> {
-  const info = `${name}-1.0.dist-info`;
-  const files: Record<string, string> = {
-    [`${name}/__init__.py`]: `VALUE = ${JSON.stringify(value)}\n`,
-    [`${info}/METADATA`]: `Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n`,
-    [`${info}/WHEEL`]: 'Wheel-Version: 1.0\nGenerator: scrapydd-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
-  };
-  files[`${info}/RECORD`] = [...Object.keys(files), `${info}/RECORD`].map((f) => `${f},,\n`).join('');
-  const zip = await makeZip(Object.entries(files).map(([entry, data]) => ({ name: entry, data })));
-  await writeFile(join(dir, `${name}-1.0-py3-none-any.whl`), zip);
-}
 
 /** An egg whose one spider `probe` reports what the sandbox looks like from inside, as one item. */
 async function probeEgg(requires?: string): Promise<string> {
@@ -296,10 +223,11 @@ describe('docker runner jobs', () => {
   it('stops a crawl at its timeout: CANCELLED with closeReason timeout', async () => {
     const slow = await startPageSite(100, { delayMs: 200 });
     try {
-      const s = spec({ eggPath: await buildEgg('quotes'), spider: 'alpha', args: { url: slow.url }, timeoutSeconds: 4 });
+      // 6 s: time for the container and Scrapy to start and scrape a page first even on a busy machine.
+      const s = spec({ eggPath: await buildEgg('quotes'), spider: 'alpha', args: { url: slow.url }, timeoutSeconds: 6 });
       const started = Date.now();
       const { result } = await run(s);
-      assert.ok(Date.now() - started >= 4000);
+      assert.ok(Date.now() - started >= 6000);
       assert.equal(result.state, 'CANCELLED');
       assert.equal(result.closeReason, 'timeout');
       assert.ok(result.itemCount >= 1 && result.itemCount < 100, `${result.itemCount} items`);
@@ -353,7 +281,14 @@ setInterval(() => {}, 60_000);
   }
 
   const jobContainers = (s: CrawlSpec) => podman.client.listContainers({ [LABELS.job]: s.job });
-  const fileHas = (file: string, text: string) => async () => (await readFile(file, 'utf8').catch(() => '')).includes(text);
+  const stopped = (s: CrawlSpec, ms: number) =>
+    poll(async () => (await jobContainers(s)).every((c) => c.State === 'exited'), ms, 'the orphaned container to stop', 100);
+
+  async function killAgent(agent: ChildProcess): Promise<void> {
+    const exited = once(agent, 'exit');
+    agent.kill('SIGKILL');
+    await exited;
+  }
 
   it('a crawl stops by itself soon after its agent is SIGKILLed; the next agent start removes the container', async () => {
     const slow = await startPageSite(100, { delayMs: 200 });
@@ -361,11 +296,9 @@ setInterval(() => {}, 60_000);
       const s = spec({ eggPath: await buildEgg('quotes'), spider: 'alpha', args: { url: slow.url } });
       const agent = await startFromAgent(s);
       await poll(fileHas(join(s.workDir, 'items.jl'), 'Page 1'), 60_000, 'the first items');
-      const exited = once(agent, 'exit');
-      agent.kill('SIGKILL');
-      await exited;
+      await killAgent(agent);
       const killed = Date.now();
-      await poll(async () => (await jobContainers(s)).every((c) => c.State === 'exited'), 20_000, 'the orphaned container to stop');
+      await stopped(s, 20_000);
       // Well before the runner's 10 s hard exit: the crawl was closed, not shot.
       assert.ok(Date.now() - killed < 9000, `took ${Date.now() - killed} ms`);
       assert.equal((await jobContainers(s)).length, 1, 'the dead agent could not remove it');
@@ -383,10 +316,8 @@ setInterval(() => {}, 60_000);
       const s = spec({ eggPath: await buildEgg('behaviours'), spider: 'blocker', args: { url: page.url } });
       const agent = await startFromAgent(s);
       await poll(fileHas(join(s.workDir, 'log.txt'), 'blocker: blocking the reactor'), 60_000, 'the reactor to block');
-      const exited = once(agent, 'exit');
-      agent.kill('SIGKILL');
-      await exited;
-      await poll(async () => (await jobContainers(s)).every((c) => c.State === 'exited'), 25_000, 'the orphaned container to exit');
+      await killAgent(agent);
+      await stopped(s, 25_000);
       await removeContainers(podman.client, { [LABELS.job]: s.job });
     } finally {
       await page.close();

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LABELS } from '../../src/docker/container-sandbox.js';
-import { DomainError, FailedPrecondition, InvalidArgument } from '../../src/errors/domain-error.js';
+import { FailedPrecondition, InvalidArgument } from '../../src/errors/domain-error.js';
 import { listSpiders, type ContainerListingOptions } from '../../src/runner/spider-lister.js';
-import { buildEgg, makeZip, writeTempFile } from '../support/eggs.js';
+import { buildEgg } from '../support/eggs.js';
 import { startPodmanService, TEST_RUNNER_IMAGE, type PodmanService } from '../support/podman-service.js';
+import { craftedEgg, rejectsWith } from '../support/spider-listing.js';
 
 let podman: PodmanService;
 let opts: ContainerListingOptions;
@@ -20,30 +21,6 @@ before(async () => {
   opts = { container: { dockerHost: podman.host, image: TEST_RUNNER_IMAGE }, timeoutMs: 60_000 };
 });
 after(() => podman?.stop());
-
-async function rejectsWith(promise: Promise<unknown>, type: typeof InvalidArgument | typeof FailedPrecondition, reason: string, message: string | RegExp) {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    assert.equal((err as DomainError).reason, reason);
-    if (typeof message === 'string') assert.equal((err as Error).message, message);
-    else assert.match((err as Error).message, message);
-    return true;
-  });
-}
-
-/** A tiny egg: package `demo` with the given settings and one spider. */
-async function craftedEgg(settings: string): Promise<string> {
-  return writeTempFile(
-    await makeZip([
-      { name: 'EGG-INFO/entry_points.txt', data: '[scrapy]\nsettings = demo.settings\n' },
-      { name: 'demo/__init__.py', data: '' },
-      { name: 'demo/settings.py', data: `SPIDER_MODULES = ["demo.spiders"]\n${settings}\n` },
-      { name: 'demo/spiders/__init__.py', data: '' },
-      { name: 'demo/spiders/one.py', data: 'import scrapy\n\nclass One(scrapy.Spider):\n    name = "one"\n' },
-    ]),
-    'demo-1.0-py3.11.egg',
-  );
-}
 
 /** Listing containers (role=list) that mount `egg`: none may outlive a listing. */
 async function containersOf(egg: string): Promise<string[]> {

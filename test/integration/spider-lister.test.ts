@@ -6,40 +6,11 @@ import assert from 'node:assert/strict';
 import { access, chmod, copyFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { listSpiders, runnerScriptPath } from '../../src/runner/spider-lister.js';
-import { DomainError, FailedPrecondition, InvalidArgument } from '../../src/errors/domain-error.js';
-import { TEST_PYTHON, buildEgg, makeZip, writeTempFile, type ZipEntrySpec } from '../support/eggs.js';
+import { FailedPrecondition, InvalidArgument } from '../../src/errors/domain-error.js';
+import { TEST_PYTHON, buildEgg, writeTempFile } from '../support/eggs.js';
+import { SPIDER, craftedEgg, rejectsWith } from '../support/spider-listing.js';
 
 const OPTS = { python: TEST_PYTHON, timeoutMs: 60_000 };
-
-async function rejectsWith(
-  promise: Promise<unknown>,
-  type: typeof InvalidArgument | typeof FailedPrecondition,
-  reason: string,
-  message: string | RegExp,
-) {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    assert.equal((err as DomainError).reason, reason);
-    assert.equal((err as DomainError).field, type === InvalidArgument ? 'egg' : undefined);
-    if (typeof message === 'string') assert.equal((err as Error).message, message);
-    else assert.match((err as Error).message, message);
-    return true;
-  });
-}
-
-/** A tiny egg made in-test: package `demo` with the given settings and one spider module. */
-async function craftedEgg(settings: string, spiderModule: string): Promise<string> {
-  const entries: ZipEntrySpec[] = [
-    { name: 'EGG-INFO/entry_points.txt', data: '[scrapy]\nsettings = demo.settings\n' },
-    { name: 'demo/__init__.py', data: '' },
-    { name: 'demo/settings.py', data: `SPIDER_MODULES = ["demo.spiders"]\n${settings}\n` },
-    { name: 'demo/spiders/__init__.py', data: '' },
-    { name: 'demo/spiders/one.py', data: spiderModule },
-  ];
-  return writeTempFile(await makeZip(entries), 'demo-1.0-py3.11.egg');
-}
-
-const SPIDER = 'import scrapy\n\nclass One(scrapy.Spider):\n    name = "one"\n';
 
 describe('listSpiders', () => {
   it('lists the quotes spiders, sorted', async () => {

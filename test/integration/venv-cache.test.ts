@@ -15,24 +15,12 @@ import { parseRequiresTxt } from '../../src/agent/runner/egg-requirements.js';
 import { acquireLock } from '../../src/agent/runner/file-lock.js';
 import { startJob } from '../../src/agent/runner/job-process.js';
 import { TEST_PYTHON, makeZip, writeTempFile } from '../support/eggs.js';
+import { writeWheel } from '../support/wheels.js';
 
 let root: string;
 let wheels: string;
 let egg: string;
 let cacheNo = 0;
-
-/** A pure-Python wheel holding one module `name` with VALUE = value. */
-async function writeWheel(dir: string, name: string, value: string): Promise<void> {
-  const info = `${name}-1.0.dist-info`;
-  const files: Record<string, string> = {
-    [`${name}/__init__.py`]: `VALUE = ${JSON.stringify(value)}\n`,
-    [`${info}/METADATA`]: `Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n`,
-    [`${info}/WHEEL`]: 'Wheel-Version: 1.0\nGenerator: scrapydd-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
-  };
-  files[`${info}/RECORD`] = [...Object.keys(files), `${info}/RECORD`].map((f) => `${f},,\n`).join('');
-  const zip = await makeZip(Object.entries(files).map(([entry, data]) => ({ name: entry, data })));
-  await writeFile(join(dir, `${name}-1.0-py3-none-any.whl`), zip);
-}
 
 const REQUIRES_TXT = `scrapydd-fixture-egg-dep>=1.0
 

@@ -61,3 +61,21 @@ export async function startPageSite(pages: number, opts: PageSiteOptions = {}): 
       }),
   };
 }
+
+/** The sites a suite starts, released and closed together in its after(). */
+export class PageSites {
+  readonly #all: PageSite[] = [];
+
+  async start(pages: number, opts: PageSiteOptions = {}): Promise<PageSite> {
+    const site = await startPageSite(pages, opts);
+    this.#all.push(site);
+    return site;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const site of this.#all.splice(0)) {
+      site.release();
+      await site.close();
+    }
+  }
+}

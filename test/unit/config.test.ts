@@ -311,6 +311,40 @@ describe('validation', () => {
   });
 });
 
+describe('docker runner keys', () => {
+  test('docker_host defaults to the Docker socket; runner_docker_network to the daemon\'s default', () => {
+    const { server, agent } = sandbox().load();
+    assert.equal(server.dockerHost, 'unix:///var/run/docker.sock');
+    assert.equal(agent.dockerHost, 'unix:///var/run/docker.sock');
+    assert.equal(agent.runnerDockerNetwork, undefined);
+  });
+
+  test('DOCKER_HOST is honoured when docker_host is not set anywhere, and loses to every scrapydd source', () => {
+    const sb = sandbox();
+    const env = { DOCKER_HOST: 'unix:///run/podman/podman.sock' };
+    assert.equal(sb.load({ env }).agent.dockerHost, 'unix:///run/podman/podman.sock');
+    assert.equal(sb.load({ env }).server.dockerHost, 'unix:///run/podman/podman.sock');
+    assert.equal(sb.load({ env: { ...env, SCRAPYDD_DOCKER_HOST: '/srv/docker.sock' } }).agent.dockerHost, '/srv/docker.sock');
+    sb.write(sb.files.local, '[agent]\ndocker_host = unix:///var/run/docker.sock\nrunner_docker_network = host\n');
+    const agent = sb.load({ env }).agent;
+    assert.equal(agent.dockerHost, 'unix:///var/run/docker.sock');
+    assert.equal(agent.runnerDockerNetwork, 'host');
+    assert.equal(sb.load({ env }).server.dockerHost, 'unix:///run/podman/podman.sock', 'the file set only [agent]');
+  });
+
+  test('only unix sockets: a tcp host is refused, naming where it came from', () => {
+    const sb = sandbox();
+    assert.match(
+      configError(() => sb.load({ env: { DOCKER_HOST: 'tcp://10.0.0.1:2375' } })).message,
+      /^docker_host in environment variable DOCKER_HOST: 'tcp:\/\/10\.0\.0\.1:2375' is not a unix socket/,
+    );
+    sb.write(sb.files.local, '[agent]\ndocker_host = ssh://host\n');
+    const err = configError(() => sb.load());
+    assert.equal(err.key, 'docker_host');
+    assert.match(err.message, /^docker_host in .*scrapydd\.conf: 'ssh:\/\/host' is not a unix socket/);
+  });
+});
+
 describe('database_url', () => {
   test('sqlite forms: relative, absolute, memory', () => {
     assert.deepEqual(parseDatabaseUrl('sqlite:///database.db', { cwd: '/srv' }), { kind: 'sqlite', path: '/srv/database.db' });

@@ -2,12 +2,15 @@
  * The docker runner end to end: the real server binary (runner_type = docker: uploads list
  * their spiders in a container) and the real agent binary (runner_type = docker: each job in
  * its own container), real podman, real Scrapy crawls of local pages on the host network. A
- * crawl to SUCCEEDED, one FAILED, a cancel, a timeout, an agent SIGKILLed mid-crawl (its
+ * crawl to SUCCEEDED, one FAILED, a cancel, a timeout, requirements installed from a local
+ * wheel directory and one that cannot be, an agent SIGKILLed mid-crawl (its
  * container stops by itself; the next agent start removes it), and an agent refusing to
  * start without its image. Once per database kind.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LABELS } from '../../src/docker/container-sandbox.js';
 import { buildEgg } from '../support/eggs.js';
@@ -19,13 +22,30 @@ import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../sup
 import { addVersion, request, scrapydGet } from '../support/http-client.js';
 import { startPodmanService, TEST_RUNNER_IMAGE, type PodmanService } from '../support/podman-service.js';
 import { startTestServer, type TestServer } from '../support/server-process.js';
+import { writeWheel } from '../support/wheels.js';
 
 const DEADLINE_MS = 120_000;
 const accepted = (e: LogEntry) => e.msg === 'session accepted';
 
 let podman: PodmanService;
-before(async () => (podman = await startPodmanService()));
-after(() => podman?.stop());
+let pipSettings: Record<string, string | undefined> = {};
+before(async () => {
+  podman = await startPodmanService();
+  // The agents (children of this process) install requirements from here alone: pip reaches no index.
+  const wheels = await mkdtemp(join(tmpdir(), 'scrapydd-wheels-'));
+  await writeWheel(wheels, 'scrapydd_fixture_e2e_dep', 'e2e');
+  pipSettings = { PIP_NO_INDEX: process.env.PIP_NO_INDEX, PIP_FIND_LINKS: process.env.PIP_FIND_LINKS };
+  process.env.PIP_NO_INDEX = '1';
+  process.env.PIP_FIND_LINKS = wheels;
+});
+after(async () => {
+  await podman?.stop();
+  if (process.env.PIP_FIND_LINKS?.includes('scrapydd-wheels-')) await rm(process.env.PIP_FIND_LINKS, { recursive: true, force: true });
+  for (const [name, value] of Object.entries(pipSettings)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
 
 /** [agent] keys of a docker agent on the test podman, crawling pages on 127.0.0.1. */
 const dockerAgent = (over: Record<string, string> = {}) => ({
@@ -119,6 +139,29 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(job.closeReason, 'timeout');
       assert.ok(Number(job.itemCount) >= 1 && Number(job.itemCount) < 100, `${job.itemCount} items`);
       assert.equal(String(lines(await jobFile(server, undefined, 'items', 'gamma', id)).length), job.itemCount);
+    });
+
+    it('installs a spider\'s requirements for its container from a local wheel directory; one that cannot be installed fails the job with pip\'s output', async () => {
+      const setRequirements = async (requirements: string[]) => {
+        const patch = await request(server, 'PATCH', '/v1/projects/quotes/spiders/beta?updateMask=settings.extra_requirements', {
+          json: { settings: { extraRequirements: requirements } },
+        });
+        assert.equal(patch.status, 200, patch.text);
+      };
+      const page = await site(1);
+      await setRequirements(['scrapydd-fixture-e2e-dep']);
+      const ok = await schedule(server, undefined, 'beta', { url: page.url });
+      await waitForJob(() => server, undefined, 'beta', ok, (j) => j.state === 'SUCCEEDED', DEADLINE_MS, 'SUCCEEDED');
+      await agent.waitForLog((e) => e.msg === 'setup' && /Successfully installed scrapydd.fixture.e2e.dep/.test(String(e.line)), 1000, 'pip\'s install');
+
+      await setRequirements(['scrapydd-fixture-not-there']);
+      const failed = await schedule(server, undefined, 'beta', { url: page.url });
+      const job = await waitForJob(() => server, undefined, 'beta', failed, (j) => j.state === 'FAILED', DEADLINE_MS, 'FAILED');
+      assert.equal(job.closeReason, 'setup failed');
+      const log = await jobFile(server, undefined, 'logs', 'beta', failed);
+      assert.match(log, /ERROR: No matching distribution found for scrapydd-fixture-not-there/);
+      assert.match(log, /scrapydd agent: pip install failed: ERROR: No matching distribution found for scrapydd-fixture-not-there/);
+      await setRequirements([]);
     });
 
     it('an agent SIGKILLed mid-crawl: its container stops by itself, and the agent\'s next start removes it', async () => {

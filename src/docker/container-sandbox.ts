@@ -18,7 +18,7 @@ export const LABELS = {
 } as const;
 
 /** Processes (threads included) a container may have: enough for Scrapy and helpers, not for a fork bomb. */
-export const DEFAULT_PIDS_LIMIT = 1024;
+export const PIDS_LIMIT = 1024;
 
 export interface SandboxOptions {
   image: string;
@@ -33,7 +33,6 @@ export interface SandboxOptions {
   stdin: boolean;
   /** Absent: the daemon's default network. */
   network?: string;
-  pidsLimit?: number;
 }
 
 export function sandboxedContainer(o: SandboxOptions): ContainerCreateBody {
@@ -61,7 +60,7 @@ export function sandboxedContainer(o: SandboxOptions): ContainerCreateBody {
       ReadonlyRootfs: true,
       // The only writable places: /tmp (memory, gone with the container) and the mounts.
       Tmpfs: { '/tmp': 'rw,nosuid,nodev' },
-      PidsLimit: o.pidsLimit ?? DEFAULT_PIDS_LIMIT,
+      PidsLimit: PIDS_LIMIT,
       ...(o.network ? { NetworkMode: o.network } : {}),
       // We read the output from the attach stream; a log driver would keep a second copy of
       // every log line and item in the daemon's storage.

@@ -31,7 +31,6 @@ export interface ContainerRequirementsOptions {
   extraRequirements: string[];
   /** The setup container's network (pip may need an index); absent: the daemon's default. */
   network?: string;
-  pidsLimit?: number;
   /** Who owns the setup container (see LABELS). */
   owner: string;
   /** pip's configuration (PIP_*, proxies) is taken from here; default process.env. */
@@ -69,8 +68,7 @@ async function install(dir: string, requirements: string[], o: ContainerRequirem
       labels: { [LABELS.owner]: o.owner, [LABELS.role]: 'setup' },
       stdin: false,
       network: o.network,
-      pidsLimit: o.pidsLimit,
-    }),
+      }),
     {
       timeoutMs: 0, // as for virtualenvs: an install takes what it takes
       follow: (stdout, stderr) => {

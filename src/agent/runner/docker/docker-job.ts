@@ -35,7 +35,6 @@ export interface DockerJobOptions {
   /** Installed requirements to mount on PYTHONPATH, if any. */
   sitePackages?: string;
   network?: string;
-  pidsLimit?: number;
   /** Owner and node labels (see LABELS); the job's own is added. */
   labels: Record<string, string>;
   logger: Logger;
@@ -75,7 +74,6 @@ export async function startDockerJob(spec: CrawlSpec, events: JobEvents, o: Dock
     labels: { ...o.labels, [LABELS.role]: 'job', [LABELS.job]: spec.job },
     stdin: true,
     network: o.network,
-    pidsLimit: o.pidsLimit,
   });
 
   const log = await LineJournal.create(join(workDir, LOG_FILE), (lines) => events.onLog(lines));

@@ -21,7 +21,6 @@ export interface DockerRunnerOptions {
   image: string;
   /** runner_docker_network; absent: the daemon's default. */
   network?: string;
-  pidsLimit?: number;
   dataDir: string;
   /** The node's name (nodes/{id}), or undefined for a temporary node. */
   node: string | undefined;
@@ -56,15 +55,14 @@ export function createDockerRunner(o: DockerRunnerOptions): AgentRunner {
         eggSha256: request.eggSha256,
         extraRequirements: request.extraRequirements,
         network: o.network,
-        pidsLimit: o.pidsLimit,
-        owner,
+            owner,
         log: (line) => request.log(line),
       });
       return {
         description: `${o.image} (${imageId.slice(0, 19)})`,
         start: (spec, events) =>
           startDockerJob(spec, events, {
-            client: o.client, image: imageId, runnerScript, sitePackages, network: o.network, pidsLimit: o.pidsLimit, labels, logger: o.logger,
+            client: o.client, image: imageId, runnerScript, sitePackages, network: o.network, labels, logger: o.logger,
           }),
       };
     },

@@ -1,6 +1,6 @@
 /**
  * Push dispatch: keeps the agents' live sessions, fills their free slots the
- * moment jobs become runnable (claims in claim-job.ts), forwards cancels to
+ * moment jobs become runnable (claims in claim-batch.ts), forwards cancels to
  * the agent holding the job, and sweeps: missed wake-ups, and agents silent
  * past node_timeout (their active jobs become LOST).
  */
@@ -10,11 +10,8 @@ import type { Deps } from '../domain/deps.js';
 import { loseJob } from '../domain/jobs/job-reports.js';
 import * as jobsRepo from '../storage/jobs-repo.js';
 import * as sessionsRepo from '../storage/sessions-repo.js';
-import { claimBatch } from './claim-batch.js';
-import type { JobRow } from '../storage/jobs-repo.js';
+import { claimBatch, type ClaimedJob } from './claim-batch.js';
 import { jobName } from '../domain/jobs/job-names.js';
-import * as projectsRepo from '../storage/projects-repo.js';
-import { parseSpiderSettings } from '../domain/projects/spider-settings.js';
 import { jobToProto } from './job-to-proto.js';
 import type { LiveSession } from './live-session.js';
 import type { Wakeup, Wakeups } from './wakeups.js';
@@ -110,7 +107,7 @@ export class Dispatcher {
     if (members.length === 0) return;
     this.rotation = (this.rotation + 1) % members.length;
     const rotated = [...members.slice(this.rotation), ...members.slice(0, this.rotation)];
-    let claimed: Map<string, JobRow[]>;
+    let claimed: Map<string, ClaimedJob[]>;
     try {
       claimed = await claimBatch(
         this.deps.db,
@@ -126,15 +123,18 @@ export class Dispatcher {
         for (const job of claimed.get(session.sessionId) ?? []) await this.assign(session, job);
       }),
     );
+    // Slots left while jobs were claimed: the candidates held more jobs of
+    // spiders that then reached their concurrency; another round looks past them.
+    const got = [...claimed.values()].reduce((n, jobs) => n + jobs.length, 0);
+    const free = rotated.reduce((n, s) => n + s.slots - s.jobs.size, 0);
+    if (got > 0 && free > 0) this.filling.set(group, true);
   }
 
   /** Sends a claimed job to its agent. */
-  private async assign(session: LiveSession, job: JobRow): Promise<void> {
+  private async assign(session: LiveSession, job: ClaimedJob): Promise<void> {
     session.jobs.add(job.key);
     this.logger.debug({ job: job.key, node: session.nodeId }, 'job assigned');
     try {
-      const spider = await projectsRepo.findSpider(this.deps.db, job.projectId, job.spider);
-      const extraRequirements = spider ? parseSpiderSettings(spider.settingsJson).extraRequirements : [];
       await session.send({
         command: {
           $case: 'assignment',
@@ -145,7 +145,7 @@ export class Dispatcher {
             settingsModule: job.settingsModule,
             timeoutSeconds: job.timeoutSeconds,
             cancelGraceSeconds: this.settings.cancelGraceSeconds,
-            extraRequirements,
+            extraRequirements: job.extraRequirements,
           },
         },
       });

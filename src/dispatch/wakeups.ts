@@ -19,6 +19,8 @@ export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements Domai
   private readonly origin = randomUUID();
   private listener: pg.Client | undefined;
   private closed = false;
+  private notifying = false;
+  private notifyAgain = false;
 
   constructor(
     private readonly db: Db,
@@ -58,10 +60,26 @@ export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements Domai
 
   private announce(event: Wakeup): void {
     this.emit('wakeup', event);
-    if (this.db.kind !== 'postgres') return;
+    if (this.db.kind === 'postgres') this.notify(event);
+  }
+
+  /** NOTIFY the other servers; runnable wake-ups are coalesced (one in flight, one more after it). */
+  private notify(event: Wakeup): void {
+    if (event.type === 'runnable') {
+      if (this.notifying) return void (this.notifyAgain = true);
+      this.notifying = true;
+    }
     this.db
       .query('SELECT pg_notify(?, ?) AS sent', [CHANNEL, JSON.stringify({ origin: this.origin, event })])
-      .catch((err: unknown) => this.logger.warn({ err }, 'NOTIFY failed'));
+      .catch((err: unknown) => this.logger.warn({ err }, 'NOTIFY failed'))
+      .finally(() => {
+        if (event.type !== 'runnable') return;
+        this.notifying = false;
+        if (this.notifyAgain) {
+          this.notifyAgain = false;
+          this.notify(event);
+        }
+      });
   }
 
   jobRunnable(): void {

@@ -1,5 +1,6 @@
 /** SQL for jobs and their log/item chunks. State changes check the current state in the WHERE clause. */
-import type { Queryable, Row } from './database.js';
+import type { Db, Queryable, Row } from './database.js';
+import { GroupCommit } from './group-commit.js';
 import { boolParam, idString, nowParam, optionalId, toBool, toIso, toNumber } from './sql-dialect.js';
 import type { JobState } from '../domain/jobs/job-state.js';
 
@@ -82,20 +83,60 @@ export function jobRow(r: Row): JobRow {
 export type NewJob = Pick<
   JobRow,
   'id' | 'key' | 'projectId' | 'spiderId' | 'versionName' | 'eggSha256' | 'eggSize' | 'settingsModule' | 'priority' | 'tag' | 'args' | 'settings' | 'timeoutSeconds' | 'attempt'
-> & { retryOf?: string; triggerId?: string };
+> & { retryOf?: string; triggerId?: string; /** Default: the time of the insert. */ createTime?: string };
+
+const INSERT_COLUMNS = `(id, job_key, project_id, spider_id, version_name, egg_sha256, egg_size, settings_module, state,
+  priority, tag, args_json, settings_json, timeout_seconds, attempt, retry_of, trigger_id, created_at, updated_at)`;
+
+/**
+ * Inserts PENDING jobs with one statement; returns the ids inserted (a job
+ * whose key is taken, even by another job of the same call, is left out).
+ */
+export async function insertJobs(q: Queryable, jobs: readonly NewJob[]): Promise<Set<string>> {
+  if (jobs.length === 0) return new Set();
+  const now = nowParam();
+  const rows = jobs.map(() => `(?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).join(', ');
+  const params = jobs.flatMap((j) => [
+    j.id, j.key, j.projectId, j.spiderId, j.versionName, j.eggSha256, j.eggSize, j.settingsModule, j.priority, j.tag,
+    JSON.stringify(j.args), JSON.stringify(j.settings), j.timeoutSeconds, j.attempt, j.retryOf ?? null, j.triggerId ?? null, j.createTime ?? now, now,
+  ]);
+  const inserted = await q.query(`INSERT INTO jobs ${INSERT_COLUMNS} VALUES ${rows} ON CONFLICT (job_key) DO NOTHING RETURNING id`, params);
+  return new Set(inserted.map((r) => idString(r.id)));
+}
 
 /** Inserts a PENDING job; false when its key is taken. */
 export async function insertJob(q: Queryable, j: NewJob): Promise<boolean> {
-  const now = nowParam();
-  const rows = await q.query(
-    `INSERT INTO jobs (id, job_key, project_id, spider_id, version_name, egg_sha256, egg_size, settings_module, state,
-       priority, tag, args_json, settings_json, timeout_seconds, attempt, retry_of, trigger_id, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (job_key) DO NOTHING RETURNING id`,
-    [j.id, j.key, j.projectId, j.spiderId, j.versionName, j.eggSha256, j.eggSize, j.settingsModule, j.priority, j.tag,
-      JSON.stringify(j.args), JSON.stringify(j.settings), j.timeoutSeconds, j.attempt, j.retryOf ?? null, j.triggerId ?? null, now, now],
-  );
-  return rows.length > 0;
+  return (await insertJobs(q, [j])).has(j.id);
+}
+
+const inserters = new WeakMap<Db, GroupCommit<NewJob, boolean>>();
+
+/**
+ * insertJob outside a transaction, with group commit: jobs queued at the same
+ * time (many clients scheduling at once) share one INSERT and one commit.
+ */
+export function insertJobGrouped(db: Db, j: NewJob): Promise<boolean> {
+  let group = inserters.get(db);
+  if (!group) {
+    group = new GroupCommit(async (jobs) => {
+      const inserted = await insertJobs(db, jobs);
+      return jobs.map((job) => inserted.has(job.id));
+    });
+    inserters.set(db, group);
+  }
+  return group.submit(j);
+}
+
+/** The row of a job just inserted by `insertJobs`, without reading it back. */
+export function newJobRow(j: NewJob & { project: string; spider: string; createTime: string }): JobRow {
+  return {
+    id: j.id, key: j.key, projectId: j.projectId, project: j.project, spiderId: j.spiderId, spider: j.spider,
+    versionName: j.versionName, eggSha256: j.eggSha256, eggSize: j.eggSize, settingsModule: j.settingsModule,
+    state: 'PENDING', priority: j.priority, tag: j.tag, args: j.args, settings: j.settings, timeoutSeconds: j.timeoutSeconds,
+    attempt: j.attempt, retryOf: j.retryOf, triggerId: j.triggerId, nodeId: undefined, sessionId: undefined, pid: undefined,
+    exitCode: undefined, warning: false, itemCount: 0, logLineCount: 0, closeReason: '', statsJson: '', cancelSignal: undefined,
+    createTime: j.createTime, startTime: undefined, endTime: undefined,
+  };
 }
 
 export async function findJobByKey(q: Queryable, key: string): Promise<JobRow | undefined> {
@@ -171,36 +212,12 @@ export async function transitionJob(
   return rows.length > 0;
 }
 
-export async function setJobPid(q: Queryable, id: string, nodeId: string, pid: number): Promise<void> {
-  await q.query(`UPDATE jobs SET pid = ?, updated_at = ? WHERE id = ? AND node_id = ? AND state IN ('RUNNING', 'CANCELLING')`, [pid, nowParam(), id, nodeId]);
-}
-
 /** Jobs a node holds (RUNNING or CANCELLING). */
 export async function activeJobsOfNode(q: Queryable, nodeId: string): Promise<JobRow[]> {
   return (await q.query(`${JOB_SELECT} WHERE j.node_id = ? AND j.state IN ('RUNNING', 'CANCELLING')`, [nodeId])).map(jobRow);
 }
 
 export type ChunkKind = 'log' | 'items';
-
-/**
- * Appends lines (log) or items at `firstIndex`, keeping each index once:
- * what the server already has is skipped; a batch after a gap is dropped
- * (returns -1: the agent re-sends from the server's count after its next
- * reconnect). Returns the new total. Must run in a transaction.
- */
-export async function appendChunk(q: Queryable, job: JobRow, kind: ChunkKind, firstIndex: number, values: readonly string[]): Promise<number> {
-  const column = kind === 'log' ? 'log_line_count' : 'item_count';
-  const current = toNumber((await q.query(`SELECT ${column} AS n FROM jobs WHERE id = ?`, [job.id]))[0]?.n);
-  if (firstIndex > current) return -1;
-  const fresh = values.slice(current - firstIndex);
-  if (fresh.length === 0) return current;
-  await q.query(`INSERT INTO job_chunks (job_id, kind, first_index, count, data) VALUES (?, ?, ?, ?, ?)`, [
-    job.id, kind, current, fresh.length, JSON.stringify(fresh),
-  ]);
-  const total = current + fresh.length;
-  await q.query(`UPDATE jobs SET ${column} = ?, updated_at = ? WHERE id = ?`, [total, nowParam(), job.id]);
-  return total;
-}
 
 /** Chunks of a job from index `from` on, in order (the first may start before `from`). */
 export async function readChunks(q: Queryable, jobId: string, kind: ChunkKind, from: number, limitChunks: number): Promise<{ firstIndex: number; values: string[] }[]> {
@@ -210,11 +227,6 @@ export async function readChunks(q: Queryable, jobId: string, kind: ChunkKind, f
     [jobId, kind, from, limitChunks],
   );
   return rows.map((r) => ({ firstIndex: toNumber(r.first_index), values: JSON.parse(String(r.data)) as string[] }));
-}
-
-/** Moves a project to the back of the round-robin (a counter, not a clock: many claims share a millisecond). */
-export async function touchProjectDispatch(q: Queryable, projectId: string): Promise<void> {
-  await q.query(`UPDATE projects SET dispatch_seq = (SELECT COALESCE(MAX(dispatch_seq), 0) + 1 FROM projects) WHERE id = ?`, [projectId]);
 }
 
 /** Deletes a spider's finished jobs beyond the newest `keep` (their log and item chunks go with them). */

@@ -106,6 +106,45 @@ export async function findProjectRef(q: Queryable, name: string): Promise<Projec
   return r ? { id: idString(r.id), name: String(r.name), ownerId: optionalId(r.owner_id) } : undefined;
 }
 
+/** What running a spider needs, read in one query: the project, the version to run and the spider's row. */
+export interface RunTarget {
+  project: ProjectRef;
+  version: Pick<VersionRow, 'name' | 'eggSha256' | 'eggSize' | 'settingsModule' | 'spiders'> | undefined;
+  spider: Pick<SpiderRow, 'id' | 'settingsJson'> | undefined;
+}
+
+/** The project `project`, its version `version` (the latest when empty) and its spider `spider`. */
+export async function findRunTarget(q: Queryable, project: string, spider: string, version: string): Promise<RunTarget | undefined> {
+  const r = (
+    await q.query(
+      `SELECT p.id, p.name, p.owner_id, s.id AS spider_id, s.settings_json,
+         v.name AS version_name, v.egg_sha256, v.egg_size, v.settings_module, v.spiders_json
+       FROM projects p
+       LEFT JOIN spiders s ON s.project_id = p.id AND s.name = ?
+       LEFT JOIN versions v ON v.id = (
+         SELECT v2.id FROM versions v2 WHERE v2.project_id = p.id ${version ? 'AND v2.name = ?' : ''}
+         ORDER BY v2.created_at DESC, v2.id DESC LIMIT 1)
+       WHERE p.name = ?`,
+      [spider, ...(version ? [version] : []), project],
+    )
+  )[0];
+  if (!r) return undefined;
+  return {
+    project: { id: idString(r.id), name: String(r.name), ownerId: optionalId(r.owner_id) },
+    version:
+      r.version_name == null
+        ? undefined
+        : {
+            name: String(r.version_name),
+            eggSha256: String(r.egg_sha256),
+            eggSize: toNumber(r.egg_size),
+            settingsModule: String(r.settings_module),
+            spiders: JSON.parse(String(r.spiders_json)) as string[],
+          },
+    spider: r.spider_id == null ? undefined : { id: idString(r.spider_id), settingsJson: String(r.settings_json) },
+  };
+}
+
 export async function findProject(q: Queryable, name: string): Promise<ProjectRow | undefined> {
   return (await q.query(`${PROJECT_SELECT} WHERE p.name = ?`, [name])).map(projectRow)[0];
 }
@@ -228,6 +267,10 @@ export async function listSpiderRows(q: Queryable, projectId: string, names: str
   return rows.filter((r) => wanted.has(r.name));
 }
 
+/** Stores a spider's settings; `concurrency` also goes to its own column, which the claim filters by. */
 export async function updateSpiderSettings(q: Queryable, spiderId: string, settingsJson: string): Promise<void> {
-  await q.query(`UPDATE spiders SET settings_json = ?, updated_at = ? WHERE id = ?`, [settingsJson, nowParam(), spiderId]);
+  const { concurrency } = JSON.parse(settingsJson) as { concurrency?: number };
+  await q.query(`UPDATE spiders SET settings_json = ?, concurrency = ?, updated_at = ? WHERE id = ?`, [
+    settingsJson, Math.max(1, concurrency ?? 1), nowParam(), spiderId,
+  ]);
 }

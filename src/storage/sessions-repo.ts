@@ -46,15 +46,23 @@ export async function openSession(
   );
 }
 
-/** Records a heartbeat; false when the session is no longer the node's current one (replaced or node deleted). */
-export async function heartbeat(q: Queryable, sessionId: string, nodeId: string): Promise<boolean> {
+/**
+ * Records heartbeats of sessions, one statement each for nodes and sessions
+ * however many; returns the sessions that are still their node's current
+ * one (the others were replaced, or their node deleted).
+ */
+export async function heartbeats(q: Queryable, beats: readonly { sessionId: string; nodeId: string }[]): Promise<Set<string>> {
+  if (beats.length === 0) return new Set();
   const now = nowParam();
   const rows = await q.query(
-    `UPDATE nodes SET last_heartbeat_at = ?, is_online = ? WHERE id = ? AND current_session_id = ? RETURNING id`,
-    [now, boolParam(q.kind, true), nodeId, sessionId],
+    `WITH hb(hb_node, hb_session) AS (VALUES ${beats.map(() => '(CAST(? AS BIGINT), CAST(? AS BIGINT))').join(', ')})
+     UPDATE nodes SET last_heartbeat_at = ?, is_online = ? FROM hb
+     WHERE nodes.id = hb.hb_node AND nodes.current_session_id = hb.hb_session RETURNING current_session_id`,
+    [...beats.flatMap((b) => [b.nodeId, b.sessionId]), now, boolParam(q.kind, true)],
   );
-  await q.query(`UPDATE node_sessions SET last_heartbeat_at = ? WHERE id = ?`, [now, sessionId]);
-  return rows.length > 0;
+  const sessions = [...new Set(beats.map((b) => b.sessionId))];
+  await q.query(`UPDATE node_sessions SET last_heartbeat_at = ? WHERE id IN (${sessions.map(() => '?').join(', ')})`, [now, ...sessions]);
+  return new Set(rows.map((r) => idString(r.current_session_id)));
 }
 
 /** Ends a session; the node goes offline if this was its current session. */

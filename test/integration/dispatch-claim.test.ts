@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { claimNextJob } from '../../src/dispatch/claim-job.js';
 import { claimBatch } from '../../src/dispatch/claim-batch.js';
+import { insertChunks } from '../../src/storage/job-report-sql.js';
 import { parseDatabaseUrl } from '../../src/config/database-url.js';
 import { openDatabase, type Db } from '../../src/storage/database.js';
 import * as jobsRepo from '../../src/storage/jobs-repo.js';
@@ -31,6 +31,11 @@ async function addJob(db: Db, projectId: string, spiderId: string, over: { tag?:
     priority: over.priority ?? 0, tag: over.tag ?? '', args: {}, settings: {}, timeoutSeconds: 60, attempt: 1,
   });
   return id;
+}
+
+/** One job for one agent with one free slot. */
+async function claimNextJob(db: Db, who: { nodeId: string; sessionId: string; tags: string[] }) {
+  return (await claimBatch(db, who.tags, [{ nodeId: who.nodeId, sessionId: who.sessionId, free: 1 }])).get(who.sessionId)![0];
 }
 
 async function setConcurrency(db: Db, spiderId: string, concurrency: number) {
@@ -89,6 +94,18 @@ for (const kind of testDatabaseKinds()) {
       for (const j of await jobsRepo.listJobs(db, { projectId }, undefined, 100)) await jobsRepo.transitionJob(db, j.id, ['PENDING', 'RUNNING'], 'CANCELLED');
     });
 
+    it("looks past a spider's backlog at its concurrency to other spiders' jobs", async () => {
+      const { projectId, spiderIds } = await seedProject(db, 'backlog', ['busy', 'other']);
+      const first = await addJob(db, projectId, spiderIds.get('busy')!, { priority: 5 });
+      for (let i = 0; i < 20; i++) await addJob(db, projectId, spiderIds.get('busy')!, { priority: 5 });
+      const other = await addJob(db, projectId, spiderIds.get('other')!);
+      assert.equal((await claimNextJob(db, { nodeId: '4', sessionId: '4', tags: [] }))?.id, first);
+      // 20 older, higher-priority jobs of 'busy' wait behind its concurrency of 1
+      assert.equal((await claimNextJob(db, { nodeId: '4', sessionId: '4', tags: [] }))?.id, other);
+      assert.equal(await claimNextJob(db, { nodeId: '4', sessionId: '4', tags: [] }), undefined);
+      for (const j of await jobsRepo.listJobs(db, { projectId }, undefined, 100)) await jobsRepo.transitionJob(db, j.id, ['PENDING', 'RUNNING'], 'CANCELLED');
+    });
+
     it('claims by priority, then round-robin between projects, then age', async () => {
       const a = await seedProject(db, 'rr_a', ['s']);
       const b = await seedProject(db, 'rr_b', ['s']);
@@ -113,7 +130,7 @@ for (const kind of testDatabaseKinds()) {
       const pending = await addJob(db, projectId, spiderId);
       for (const id of jobs) {
         await jobsRepo.transitionJob(db, id, ['PENDING'], 'CANCELLED');
-        await db.transaction(async (tx) => jobsRepo.appendChunk(tx, (await jobsRepo.findJobById(tx, id))!, 'log', 0, ['line']));
+        await insertChunks(db, [{ jobId: id, kind: 'log', firstIndex: 0, values: ['line'] }]);
       }
       assert.equal(await jobsRepo.pruneFinishedJobs(db, spiderId, 2), 3);
       const left = (await jobsRepo.listJobs(db, { spiderId }, undefined, 100)).map((j) => j.id).sort();

@@ -125,9 +125,10 @@ for (const kind of testDatabaseKinds()) {
 
       const before = kept!.lastHeartbeatTime!;
       await new Promise((r) => setTimeout(r, 5)); // timestamps have millisecond resolution
-      assert.equal(await sessions.heartbeat(db, '222', node.id), true);
+      assert.deepEqual(await sessions.heartbeats(db, [{ sessionId: '222', nodeId: node.id }]), new Set(['222']));
       assert.ok((await repo.findNode(db, node.id))!.lastHeartbeatTime! > before);
-      assert.equal(await sessions.heartbeat(db, '111', node.id), false, 'a replaced session is told so');
+      const both = await sessions.heartbeats(db, [{ sessionId: '111', nodeId: node.id }, { sessionId: '222', nodeId: node.id }]);
+      assert.deepEqual(both, new Set(['222']), 'a replaced session is told so, in a batch too');
 
       await sessions.closeSession(db, '111', node.id);
       assert.equal((await repo.findNode(db, node.id))?.isOnline, true, 'an old session does not take a newer one offline');

@@ -1,10 +1,14 @@
 /**
- * What agents report about their jobs, applied to the database: start, log
- * lines, items, the end; and jobs lost with their agent. Every change checks
- * that the job still belongs to the reporting node and is still active, so a
- * late or duplicated report can never revive a finished job.
+ * What agents report, applied to the database: heartbeats, job starts, log
+ * lines, items, ends; and jobs lost with their agent. Reports are applied in
+ * batches (many sessions' reports in one transaction, see applyReports);
+ * every change checks that the job still belongs to the reporting node and
+ * is still active, so a late or duplicated report can never revive a
+ * finished job.
  */
 import * as jobsRepo from '../../storage/jobs-repo.js';
+import * as reportSql from '../../storage/job-report-sql.js';
+import * as sessionsRepo from '../../storage/sessions-repo.js';
 import type { Queryable } from '../../storage/database.js';
 import type { Deps } from '../deps.js';
 import { parseSpiderSettings } from '../projects/spider-settings.js';
@@ -12,33 +16,6 @@ import * as projectsRepo from '../../storage/projects-repo.js';
 import { ACTIVE_STATES, type JobState } from './job-state.js';
 
 export type Job = jobsRepo.JobRow;
-
-/** The job if `nodeId` holds it (RUNNING or CANCELLING). */
-export async function ownedActiveJob(q: Queryable, nodeId: string, key: string): Promise<Job | undefined> {
-  const job = await jobsRepo.findJobByKey(q, key);
-  return job && job.nodeId === nodeId && ACTIVE_STATES.includes(job.state) ? job : undefined;
-}
-
-export async function applyStarted(deps: Deps, nodeId: string, key: string, pid: number): Promise<void> {
-  const job = await jobsRepo.findJobByKey(deps.db, key);
-  if (job) await jobsRepo.setJobPid(deps.db, job.id, nodeId, pid);
-}
-
-/** Appends log lines or items; returns false when the node does not own the job. */
-export async function applyChunk(deps: Deps, nodeId: string, key: string, kind: jobsRepo.ChunkKind, firstIndex: number, values: string[]): Promise<boolean> {
-  return deps.db.transaction(async (tx) => {
-    // Log and item batches need not wait for the WAL flush: if the database
-    // loses the last commits in a crash, it loses the counters with them, and
-    // the agent re-sends from the counts the server reports at its next hello.
-    if (tx.kind === 'postgres') await tx.query('SET LOCAL synchronous_commit = off');
-    const job = await ownedActiveJob(tx, nodeId, key);
-    if (!job) return false;
-    if ((await jobsRepo.appendChunk(tx, job, kind, firstIndex, values)) < 0) {
-      deps.logger.warn({ job: key, kind, firstIndex, have: job[kind === 'log' ? 'logLineCount' : 'itemCount'] }, 'dropped a batch after a gap');
-    }
-    return true;
-  });
-}
 
 export interface FinishReport {
   state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -50,44 +27,118 @@ export interface FinishReport {
   logLineCount: number;
 }
 
-/** Ends a job as its agent reports; a FAILED job is retried if its spider allows. */
-export async function applyFinished(deps: Deps, nodeId: string, key: string, r: FinishReport): Promise<Job | undefined> {
-  const done = await deps.db.transaction(async (tx) => {
-    const job = await ownedActiveJob(tx, nodeId, key);
-    if (!job) return undefined;
-    await jobsRepo.transitionJob(tx, job.id, ACTIVE_STATES, r.state, {
-      exit_code: r.exitCode,
-      warning: r.warning,
-      close_reason: r.closeReason,
-      stats_json: r.statsJson,
-      ended_at: new Date().toISOString(),
+/** One message of an agent's session that changes the database. */
+export type AgentReport =
+  | { type: 'heartbeat'; nodeId: string; sessionId: string }
+  | { type: 'started'; nodeId: string; key: string; pid: number }
+  | { type: 'chunk'; nodeId: string; key: string; kind: jobsRepo.ChunkKind; firstIndex: number; values: string[] }
+  | { type: 'finished'; nodeId: string; key: string; report: FinishReport };
+
+/**
+ * What became of a report. `ok`: for a heartbeat, the session is still its
+ * node's current one; for a chunk or an end, the node holds the job (when it
+ * does not, the agent is told to kill it); a start is always ok. `ended`:
+ * the job a `finished` report ended.
+ */
+export interface ReportOutcome {
+  ok: boolean;
+  ended?: Job;
+}
+
+/**
+ * Applies reports of any sessions in one transaction, in order, with a
+ * constant number of statements. Log lines and items at or below what the
+ * server has are skipped; a batch after a gap is dropped (the agent re-sends
+ * from the server's counts after its next reconnect).
+ */
+export async function applyReports(deps: Deps, reports: readonly AgentReport[]): Promise<ReportOutcome[]> {
+  const ended: Job[] = [];
+  const outcomes = await deps.db.transaction(async (tx) => {
+    // Heartbeats, starts, log lines and items need not wait for the WAL
+    // flush: if a crash loses them, the agent re-sends log and items from the
+    // counts the server reports at its next hello, and heartbeats come every
+    // few seconds. An end is durable before it counts as received.
+    if (tx.kind === 'postgres' && !reports.some((r) => r.type === 'finished')) await tx.query('SET LOCAL synchronous_commit = off');
+    const outcomes: ReportOutcome[] = reports.map(() => ({ ok: true }));
+
+    const beats = reports.flatMap((r, i) => (r.type === 'heartbeat' ? [{ i, r }] : []));
+    if (beats.length > 0) {
+      const current = await sessionsRepo.heartbeats(tx, beats.map((b) => b.r));
+      for (const b of beats) outcomes[b.i] = { ok: current.has(b.r.sessionId) };
+    }
+
+    const keys = [...new Set(reports.flatMap((r) => (r.type === 'heartbeat' ? [] : [r.key])))];
+    const jobs = new Map((await reportSql.lockJobsByKey(tx, keys)).map((j) => [j.key, j]));
+    const changed = new Set<Job>();
+    const chunks: reportSql.NewChunk[] = [];
+    const endTime = new Date().toISOString();
+    reports.forEach((r, i) => {
+      if (r.type === 'heartbeat') return;
+      const job = jobs.get(r.key);
+      if (!job || job.nodeId !== r.nodeId || !ACTIVE_STATES.includes(job.state)) {
+        outcomes[i] = { ok: r.type === 'started' };
+        return;
+      }
+      if (r.type === 'started') {
+        job.pid = r.pid;
+      } else if (r.type === 'chunk') {
+        const have = r.kind === 'log' ? job.logLineCount : job.itemCount;
+        if (r.firstIndex > have) {
+          deps.logger.warn({ job: r.key, kind: r.kind, firstIndex: r.firstIndex, have }, 'dropped a batch after a gap');
+          return;
+        }
+        const fresh = r.values.slice(have - r.firstIndex);
+        if (fresh.length === 0) return;
+        chunks.push({ jobId: job.id, kind: r.kind, firstIndex: have, values: fresh });
+        if (r.kind === 'log') job.logLineCount += fresh.length;
+        else job.itemCount += fresh.length;
+      } else {
+        const f = r.report;
+        Object.assign(job, { state: f.state, exitCode: f.exitCode, warning: f.warning, closeReason: f.closeReason, statsJson: f.statsJson, endTime });
+        ended.push(job);
+        outcomes[i] = { ok: true, ended: job };
+      }
+      changed.add(job);
     });
-    if (r.state === 'FAILED') await retryIfAllowed(deps, tx, job);
-    await jobsRepo.pruneFinishedJobs(tx, job.spiderId, deps.settings.jobsToKeep);
-    return job;
+    await reportSql.insertChunks(tx, chunks);
+    await reportSql.writeBackJobs(tx, [...changed]);
+    for (const job of ended) if (job.state === 'FAILED') await retryIfAllowed(deps, tx, job);
+    return outcomes;
   });
-  if (done) {
-    deps.logger.info({ job: key, state: r.state, warning: r.warning, exitCode: r.exitCode, items: r.itemCount }, 'job finished');
+  if (ended.length > 0) {
+    for (const job of ended) {
+      deps.logger.info({ job: job.key, state: job.state, warning: job.warning, exitCode: job.exitCode, items: job.itemCount }, 'job finished');
+    }
+    await pruneSpiders(deps, ended.map((j) => j.spiderId));
     deps.events.jobRunnable();
   }
-  return done;
+  return outcomes;
+}
+
+/** Keeps jobs_to_keep finished jobs per spider; a failure only delays the pruning to the next end. */
+async function pruneSpiders(deps: Deps, spiderIds: string[]): Promise<void> {
+  for (const spiderId of new Set(spiderIds)) {
+    await jobsRepo.pruneFinishedJobs(deps.db, spiderId, deps.settings.jobsToKeep).catch((err: unknown) => {
+      deps.logger.warn({ err, spiderId }, 'pruning finished jobs failed');
+    });
+  }
 }
 
 /** Marks an active job LOST (its agent went away) and retries it if allowed. */
 export async function loseJob(deps: Deps, jobId: string, why: string): Promise<boolean> {
   const lost = await deps.db.transaction(async (tx) => {
     const job = await jobsRepo.findJobById(tx, jobId);
-    if (!job) return false;
+    if (!job) return undefined;
     const moved = await jobsRepo.transitionJob(tx, job.id, ACTIVE_STATES, 'LOST', { close_reason: why, ended_at: new Date().toISOString() });
     if (moved && job.state !== 'CANCELLING') await retryIfAllowed(deps, tx, job);
-    if (moved) await jobsRepo.pruneFinishedJobs(tx, job.spiderId, deps.settings.jobsToKeep);
-    return moved;
+    return moved ? job : undefined;
   });
   if (lost) {
     deps.logger.warn({ jobId, why }, 'job lost');
+    await pruneSpiders(deps, [lost.spiderId]);
     deps.events.jobRunnable();
   }
-  return lost;
+  return lost !== undefined;
 }
 
 /** A new PENDING attempt of `job` when its spider's `retries` allow one more. */

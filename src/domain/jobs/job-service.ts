@@ -5,7 +5,7 @@ import * as jobsRepo from '../../storage/jobs-repo.js';
 import * as projectsRepo from '../../storage/projects-repo.js';
 import type { Deps } from '../deps.js';
 import { checkId } from '../names.js';
-import { projectAccess } from '../projects/access.js';
+import { checkProjectAccess, projectAccess } from '../projects/access.js';
 import { parseSpiderSettings } from '../projects/spider-settings.js';
 import type { JobState } from './job-state.js';
 import { parseJobName } from './job-names.js';
@@ -27,22 +27,23 @@ export interface RunInput {
 
 const SETTING_KEY = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
-/** Queues a PENDING job of a spider's version and wakes dispatch. */
+/**
+ * Queues a PENDING job of a spider's version and wakes dispatch: one query
+ * to read what it needs, one (shared with concurrent runs) to insert.
+ */
 export async function runSpider(deps: Deps, principal: Principal, input: RunInput): Promise<Job> {
-  const p = await projectAccess(deps.db, principal, input.project);
-  const version = input.version
-    ? await projectsRepo.findVersion(deps.db, p.id, checkId(input.version, 'version'))
-    : await projectsRepo.latestVersion(deps.db, p.id);
+  const versionId = input.version ? checkId(input.version, 'version') : '';
+  const target = await projectsRepo.findRunTarget(deps.db, input.project, input.spider, versionId);
+  const project = checkProjectAccess(principal, input.project, target?.project);
+  const { version, spider } = target!;
   if (!version) {
     throw input.version
       ? new NotFound(`version '${input.version}' not found`, { reason: 'VERSION_NOT_FOUND' })
       : new FailedPrecondition(`project '${input.project}' has no version`, { reason: 'NO_VERSION' });
   }
-  if (!version.spiders.includes(input.spider)) {
+  if (!version.spiders.includes(input.spider) || !spider) {
     throw new NotFound(`spider '${input.spider}' not found`, { reason: 'SPIDER_NOT_FOUND' });
   }
-  const spider = await projectsRepo.findSpider(deps.db, p.id, input.spider);
-  if (!spider) throw new NotFound(`spider '${input.spider}' not found`, { reason: 'SPIDER_NOT_FOUND' });
   for (const k of Object.keys(input.settings)) {
     if (!SETTING_KEY.test(k)) throw new InvalidArgument(`'${k}' is not a Scrapy setting name`, { field: 'scrapy_settings' });
   }
@@ -51,10 +52,10 @@ export async function runSpider(deps: Deps, principal: Principal, input: RunInpu
   if (!Number.isFinite(priority)) throw new InvalidArgument('priority must be a finite number', { field: 'priority' });
   const id = deps.ids.next();
   const key = input.jobKey ? checkId(input.jobKey, 'job id', 'job_id') : id;
-  const inserted = await jobsRepo.insertJob(deps.db, {
+  const job: jobsRepo.NewJob = {
     id,
     key,
-    projectId: p.id,
+    projectId: project.id,
     spiderId: spider.id,
     versionName: version.name,
     eggSha256: version.eggSha256,
@@ -67,11 +68,14 @@ export async function runSpider(deps: Deps, principal: Principal, input: RunInpu
     timeoutSeconds: defaults.timeoutSeconds,
     attempt: 1,
     triggerId: input.triggerId,
-  });
-  if (!inserted) throw new AlreadyExists(`job '${key}' already exists`, { field: 'job_id', reason: 'JOB_EXISTS' });
+    createTime: new Date().toISOString(),
+  };
+  if (!(await jobsRepo.insertJobGrouped(deps.db, job))) {
+    throw new AlreadyExists(`job '${key}' already exists`, { field: 'job_id', reason: 'JOB_EXISTS' });
+  }
   deps.logger.info({ job: key, project: input.project, spider: input.spider, version: version.name, by: principal.username }, 'job queued');
   deps.events.jobRunnable();
-  return (await jobsRepo.findJobById(deps.db, id))!;
+  return jobsRepo.newJobRow({ ...job, project: input.project, spider: input.spider, createTime: job.createTime! });
 }
 
 /** The job named `projects/{p}/spiders/{s}/jobs/{j}` if the caller may see it. */

@@ -15,19 +15,18 @@ export function canAccess(principal: Principal, project: Pick<Project, 'ownerId'
  * NOT_FOUND with scrapyd's wording; other users' projects PERMISSION_DENIED.
  */
 export async function accessibleProject(q: Queryable, principal: Principal, project: string): Promise<Project> {
-  const row = await repo.findProject(q, project);
-  if (!row) throw new NotFound(`project '${project}' not found`, { reason: 'PROJECT_NOT_FOUND', metadata: { project } });
-  if (!canAccess(principal, row)) {
-    throw new PermissionDenied(`you have no access to project '${project}'`, { metadata: { project } });
-  }
-  return row;
+  return checkProjectAccess(principal, project, await repo.findProject(q, project));
 }
 
 export type ProjectRef = repo.ProjectRef;
 
 /** Like accessibleProject, with only the project's id, name and owner (one light query: for hot paths). */
 export async function projectAccess(q: Queryable, principal: Principal, project: string): Promise<ProjectRef> {
-  const row = await repo.findProjectRef(q, project);
+  return checkProjectAccess(principal, project, await repo.findProjectRef(q, project));
+}
+
+/** `row` (the project named `project`, if found) when the caller may use it; the errors of accessibleProject otherwise. */
+export function checkProjectAccess<T extends Pick<Project, 'ownerId'>>(principal: Principal, project: string, row: T | undefined): T {
   if (!row) throw new NotFound(`project '${project}' not found`, { reason: 'PROJECT_NOT_FOUND', metadata: { project } });
   if (!canAccess(principal, row)) {
     throw new PermissionDenied(`you have no access to project '${project}'`, { metadata: { project } });

@@ -6,13 +6,14 @@
 import { NodeSessionServiceService, type StreamNodeSessionRequest, type NodeSession } from '../../../gen/scrapydd/v1/node_session.js';
 import { Job_State } from '../../../gen/scrapydd/v1/job.js';
 import type { Deps } from '../../domain/deps.js';
-import { applyChunk, applyFinished, applyStarted, loseJob } from '../../domain/jobs/job-reports.js';
+import { applyReports, loseJob, type AgentReport, type ReportOutcome } from '../../domain/jobs/job-reports.js';
 import { jobName, parseJobName } from '../../domain/jobs/job-names.js';
 import { parseName } from '../../domain/names.js';
 import { decodePageToken, page, pageSize } from '../../domain/pagination.js';
 import type { Dispatcher } from '../../dispatch/dispatcher.js';
 import type { LiveSession } from '../../dispatch/live-session.js';
-import { FailedPrecondition, InvalidArgument, NotFound, PermissionDenied } from '../../errors/domain-error.js';
+import { FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable } from '../../errors/domain-error.js';
+import { GroupCommit } from '../../storage/group-commit.js';
 import * as jobsRepo from '../../storage/jobs-repo.js';
 import * as sessionsRepo from '../../storage/sessions-repo.js';
 import { requireAdmin } from '../../domain/users/user-service.js';
@@ -33,11 +34,16 @@ export interface SessionSettings {
 }
 
 const EGG_CHUNK = 64 * 1024;
+/** Reports of one session submitted and not yet applied; past this the session reads no more until they are. */
+const MAX_REPORTS_IN_FLIGHT = 64;
 const TAG = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export function nodeSessionService(deps: Deps, dispatcher: Dispatcher, settings: SessionSettings): ServiceBinding {
+  // Every session's reports go through one group commit: under load, many
+  // sessions' heartbeats, log lines, items and ends share a transaction.
+  const reports = new GroupCommit<AgentReport, ReportOutcome>((batch) => applyReports(deps, batch));
   return bind('scrapydd.v1.NodeSessionService', NodeSessionServiceService, {
-    streamNodeSession: (stream, ctx) => runSession(deps, dispatcher, settings, stream, ctx),
+    streamNodeSession: (stream, ctx) => runSession(deps, dispatcher, reports, settings, stream, ctx),
 
     async fetchEgg(req, stream, ctx) {
       const nodeId = ctx.principal.nodeId;
@@ -122,7 +128,14 @@ async function nextWithin(it: AsyncIterator<Req>, ms: number, what: string, stop
   }
 }
 
-async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionSettings, stream: BidiStream<Req, Res>, ctx: CallContext): Promise<void> {
+async function runSession(
+  deps: Deps,
+  dispatcher: Dispatcher,
+  reports: GroupCommit<AgentReport, ReportOutcome>,
+  settings: SessionSettings,
+  stream: BidiStream<Req, Res>,
+  ctx: CallContext,
+): Promise<void> {
   const it = stream.requests[Symbol.asyncIterator]();
   const first = await nextWithin(it, settings.nodeTimeoutSeconds * 1000, 'hello');
   const hello = first.done ? undefined : first.value.event;
@@ -199,6 +212,27 @@ async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionS
   log.info({ slots, tags: nodeTagList, resumed: keep.length, killed: kills.length, temporary }, 'agent session opened');
   dispatcher.add(live);
 
+  // Reports are submitted in order without waiting for each (they are
+  // applied in order); what became of each is handled when its batch commits.
+  const inFlight: Promise<void>[] = [];
+  let failure: unknown;
+  const submit = async (report: AgentReport, then: (outcome: ReportOutcome) => Promise<void> | void): Promise<void> => {
+    inFlight.push(
+      reports.submit(report).then(then).catch((err: unknown) => {
+        // Whatever was lost, the agent re-sends after it reconnects.
+        if (failure === undefined) log.error({ err }, 'applying reports failed; ending the session');
+        failure ??= err;
+        live.end('reports could not be applied');
+      }),
+    );
+    if (inFlight.length >= MAX_REPORTS_IN_FLIGHT) await inFlight.shift();
+  };
+  const killUnowned = (name: string) => async ({ ok }: ReportOutcome) => {
+    if (ok) return;
+    live.jobs.delete(keyOf(name));
+    await live.send({ command: { $case: 'kill', kill: { job: name } } }).catch((err: unknown) => log.warn({ err, job: name }, 'could not send a kill'));
+  };
+
   try {
     for (;;) {
       const next = await nextWithin(it, settings.nodeTimeoutSeconds * 1000, 'heartbeat', stop.signal).catch((err: unknown) => {
@@ -210,20 +244,23 @@ async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionS
       if (!ev) continue;
       switch (ev.$case) {
         case 'heartbeat':
-          if (!(await sessionsRepo.heartbeat(deps.db, sessionId, nodeId))) {
-            endReason = 'session replaced or node deleted';
-            return;
-          }
+          await submit({ type: 'heartbeat', nodeId, sessionId }, ({ ok }) => {
+            if (!ok) live.end('session replaced or node deleted');
+          });
           break;
         case 'jobStarted':
-          await applyStarted(deps, nodeId, keyOf(ev.jobStarted.job), ev.jobStarted.pid);
+          await submit({ type: 'started', nodeId, key: keyOf(ev.jobStarted.job), pid: ev.jobStarted.pid }, () => undefined);
           break;
-        case 'jobLogLines':
-          await report(live, ev.jobLogLines.job, () => applyChunk(deps, nodeId!, keyOf(ev.jobLogLines.job), 'log', Number(ev.jobLogLines.firstLine), ev.jobLogLines.lines));
+        case 'jobLogLines': {
+          const { job, firstLine, lines } = ev.jobLogLines;
+          await submit({ type: 'chunk', nodeId, key: keyOf(job), kind: 'log', firstIndex: Number(firstLine), values: lines }, killUnowned(job));
           break;
-        case 'jobItems':
-          await report(live, ev.jobItems.job, () => applyChunk(deps, nodeId!, keyOf(ev.jobItems.job), 'items', Number(ev.jobItems.firstItem), ev.jobItems.items));
+        }
+        case 'jobItems': {
+          const { job, firstItem, items } = ev.jobItems;
+          await submit({ type: 'chunk', nodeId, key: keyOf(job), kind: 'items', firstIndex: Number(firstItem), values: items }, killUnowned(job));
           break;
+        }
         case 'jobFinished': {
           const f = ev.jobFinished;
           const key = keyOf(f.job);
@@ -231,20 +268,26 @@ async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionS
           if (state !== 'SUCCEEDED' && state !== 'FAILED' && state !== 'CANCELLED') {
             throw new InvalidArgument(`a job cannot finish as ${Job_State[f.state]}`, { field: 'job_finished.state' });
           }
-          await applyFinished(deps, nodeId, key, {
+          const report = {
             state, exitCode: f.exitCode, warning: f.warning, closeReason: f.closeReason, statsJson: f.statsJson,
             itemCount: Number(f.itemCount), logLineCount: Number(f.logLineCount),
+          };
+          await submit({ type: 'finished', nodeId, key, report }, () => {
+            live.jobs.delete(key);
+            dispatcher.fill(live);
           });
-          live.jobs.delete(key);
-          dispatcher.fill(live);
           break;
         }
         case 'hello':
           throw new InvalidArgument('hello may only be the first message', { field: 'hello' });
       }
     }
+    // What the agent sent before it stopped is applied before the session ends.
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw new Unavailable('the server could not store what the agent reported; reconnect');
   } finally {
     dispatcher.remove(sessionId);
+    await Promise.allSettled(inFlight);
     await sessionsRepo.closeSession(deps.db, sessionId, nodeId).catch(() => undefined);
     log.info({ reason: endReason || 'stream ended' }, 'agent session closed');
   }
@@ -252,11 +295,4 @@ async function runSession(deps: Deps, dispatcher: Dispatcher, settings: SessionS
 
 function keyOf(name: string): string {
   return parseJobName(name, 'job').job;
-}
-
-/** Applies a job report; a job the node no longer owns is killed on the agent. */
-async function report(live: LiveSession, name: string, apply: () => Promise<boolean>): Promise<void> {
-  if (await apply()) return;
-  live.jobs.delete(keyOf(name));
-  await live.send({ command: { $case: 'kill', kill: { job: name } } });
 }

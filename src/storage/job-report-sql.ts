@@ -1,0 +1,70 @@
+/**
+ * The SQL that applies a batch of agent reports (domain/jobs/job-reports.ts)
+ * in a constant number of statements: lock the jobs, insert their new log
+ * and item chunks, write the jobs back.
+ */
+import type { Queryable } from './database.js';
+import { JOB_SELECT, jobRow, type ChunkKind, type JobRow } from './jobs-repo.js';
+import { boolParam, nowParam } from './sql-dialect.js';
+
+const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+/**
+ * The jobs with these keys, locked until the transaction ends (PostgreSQL;
+ * SQLite transactions are serial), in id order so that two servers' batches
+ * never deadlock on each other.
+ */
+export async function lockJobsByKey(q: Queryable, keys: readonly string[]): Promise<JobRow[]> {
+  if (keys.length === 0) return [];
+  const lock = q.kind === 'postgres' ? 'FOR UPDATE OF j' : '';
+  return (await q.query(`${JOB_SELECT} WHERE j.job_key IN (${inList(keys.length)}) ORDER BY j.id ${lock}`, keys)).map(jobRow);
+}
+
+export interface NewChunk {
+  jobId: string;
+  kind: ChunkKind;
+  firstIndex: number;
+  values: readonly string[];
+}
+
+const CHUNK_ROWS_PER_STATEMENT = 1000;
+
+export async function insertChunks(q: Queryable, chunks: readonly NewChunk[]): Promise<void> {
+  for (let i = 0; i < chunks.length; i += CHUNK_ROWS_PER_STATEMENT) {
+    const part = chunks.slice(i, i + CHUNK_ROWS_PER_STATEMENT);
+    await q.query(
+      `INSERT INTO job_chunks (job_id, kind, first_index, count, data) VALUES ${part.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+      part.flatMap((c) => [c.jobId, c.kind, c.firstIndex, c.values.length, JSON.stringify(c.values)]),
+    );
+  }
+}
+
+const JOB_ROWS_PER_STATEMENT = 500;
+
+/**
+ * Writes back what reports change on active jobs (pid, counts, and for jobs
+ * that ended their end state and fields), one statement for many jobs. The
+ * rows must have been read with lockJobsByKey in this transaction; a job
+ * that is no longer active is left alone.
+ */
+export async function writeBackJobs(q: Queryable, jobs: readonly JobRow[]): Promise<void> {
+  const ts = q.kind === 'postgres' ? 'TIMESTAMPTZ' : 'TEXT';
+  const tuple = `(CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS INTEGER),
+    CAST(? AS BOOLEAN), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS ${ts}))`;
+  for (let i = 0; i < jobs.length; i += JOB_ROWS_PER_STATEMENT) {
+    const part = jobs.slice(i, i + JOB_ROWS_PER_STATEMENT);
+    await q.query(
+      `WITH w(w_id, w_pid, w_log, w_items, w_state, w_exit, w_warning, w_reason, w_stats, w_ended) AS (VALUES ${part.map(() => tuple).join(', ')})
+       UPDATE jobs SET pid = w.w_pid, log_line_count = w.w_log, item_count = w.w_items, state = w.w_state, exit_code = w.w_exit,
+         warning = w.w_warning, close_reason = w.w_reason, stats_json = w.w_stats, ended_at = w.w_ended, updated_at = ?
+       FROM w WHERE jobs.id = w.w_id AND jobs.state IN ('RUNNING', 'CANCELLING')`,
+      [
+        ...part.flatMap((j) => [
+          j.id, j.pid ?? null, j.logLineCount, j.itemCount, j.state, j.exitCode ?? null,
+          boolParam(q.kind, j.warning), j.closeReason, j.statsJson, j.endTime ?? null,
+        ]),
+        nowParam(),
+      ],
+    );
+  }
+}

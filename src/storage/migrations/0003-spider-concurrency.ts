@@ -1,0 +1,29 @@
+/**
+ * The claim filters out spiders at their concurrency in SQL, so a spider's
+ * backlog cannot hide other spiders' jobs from it: the concurrency setting
+ * gets a column of its own (kept in step with settings_json by
+ * updateSpiderSettings), and active jobs an index to be counted by.
+ */
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { dialectSql } from './dialect-sql.js';
+
+export class SpiderConcurrency1764000000003 implements MigrationInterface {
+  name = 'SpiderConcurrency1764000000003';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(dialectSql(q, `ALTER TABLE spiders ADD COLUMN concurrency INTEGER NOT NULL DEFAULT 1`));
+    const rows = (await q.query(`SELECT id, settings_json FROM spiders`)) as { id: unknown; settings_json: string }[];
+    for (const r of rows) {
+      const stored = JSON.parse(r.settings_json) as { concurrency?: unknown };
+      if (typeof stored.concurrency === 'number' && stored.concurrency !== 1) {
+        await q.query(`UPDATE spiders SET concurrency = ${Math.max(1, Math.trunc(stored.concurrency))} WHERE id = ${String(r.id)}`);
+      }
+    }
+    await q.query(`CREATE INDEX jobs_active_spider ON jobs (spider_id) WHERE state IN ('RUNNING', 'CANCELLING')`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX jobs_active_spider');
+    await q.query('ALTER TABLE spiders DROP COLUMN concurrency');
+  }
+}

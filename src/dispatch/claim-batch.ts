@@ -36,9 +36,21 @@ export interface ClaimedJob extends JobRow {
 const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 const byIdNumber = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : 1);
 
-export async function claimBatch(db: Db, tags: readonly string[], claimants: readonly BatchClaimant[]): Promise<Map<string, ClaimedJob[]>> {
+export interface ClaimResult {
+  /** Claimed jobs by session id (every claimant has an entry). */
+  jobs: Map<string, ClaimedJob[]>;
+  /**
+   * Candidates were passed over because their spider reached its
+   * concurrency in this batch while slots were left: another claim may
+   * find jobs behind them.
+   */
+  passedOver: boolean;
+}
+
+export async function claimBatch(db: Db, tags: readonly string[], claimants: readonly BatchClaimant[]): Promise<ClaimResult> {
   const total = claimants.reduce((n, c) => n + Math.max(0, c.free), 0);
-  const result = new Map<string, ClaimedJob[]>(claimants.map((c) => [c.sessionId, []]));
+  const jobs = new Map<string, ClaimedJob[]>(claimants.map((c) => [c.sessionId, []]));
+  const result = { jobs, passedOver: false };
   if (total === 0) return result;
   return db.transaction(async (tx) => {
     const tagClause = tags.length === 0 ? `j.tag = ''` : `j.tag IN (${inList(tags.length)})`;
@@ -82,7 +94,10 @@ export async function claimBatch(db: Db, tags: readonly string[], claimants: rea
     const picks: { job: (typeof candidates)[number]; claimant: BatchClaimant }[] = [];
     for (const job of candidates) {
       if (picks.length >= slots.length) break;
-      if ((room.get(job.spiderId) ?? 0) <= 0) continue;
+      if ((room.get(job.spiderId) ?? 0) <= 0) {
+        result.passedOver = true;
+        continue;
+      }
       room.set(job.spiderId, room.get(job.spiderId)! - 1);
       picks.push({ job, claimant: slots[picks.length]! });
     }
@@ -100,7 +115,7 @@ export async function claimBatch(db: Db, tags: readonly string[], claimants: rea
       const row = movedById.get(job.id);
       if (!row) continue;
       const extraRequirements = settings.get(job.spiderId)?.extraRequirements ?? [];
-      result.get(claimant.sessionId)!.push({ ...jobRow({ ...row, ...job.names }), extraRequirements });
+      jobs.get(claimant.sessionId)!.push({ ...jobRow({ ...row, ...job.names }), extraRequirements });
     }
     return result;
   });

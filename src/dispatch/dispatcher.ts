@@ -10,7 +10,7 @@ import type { Deps } from '../domain/deps.js';
 import { loseJob } from '../domain/jobs/job-reports.js';
 import * as jobsRepo from '../storage/jobs-repo.js';
 import * as sessionsRepo from '../storage/sessions-repo.js';
-import { claimBatch, type ClaimedJob } from './claim-batch.js';
+import { claimBatch, type ClaimedJob, type ClaimResult } from './claim-batch.js';
 import { jobName } from '../domain/jobs/job-names.js';
 import { jobToProto } from './job-to-proto.js';
 import type { LiveSession } from './live-session.js';
@@ -107,7 +107,7 @@ export class Dispatcher {
     if (members.length === 0) return;
     this.rotation = (this.rotation + 1) % members.length;
     const rotated = [...members.slice(this.rotation), ...members.slice(0, this.rotation)];
-    let claimed: Map<string, ClaimedJob[]>;
+    let claimed: ClaimResult;
     try {
       claimed = await claimBatch(
         this.deps.db,
@@ -120,14 +120,12 @@ export class Dispatcher {
     }
     await Promise.all(
       rotated.map(async (session) => {
-        for (const job of claimed.get(session.sessionId) ?? []) await this.assign(session, job);
+        for (const job of claimed.jobs.get(session.sessionId) ?? []) await this.assign(session, job);
       }),
     );
-    // Slots left while jobs were claimed: the candidates held more jobs of
-    // spiders that then reached their concurrency; another round looks past them.
-    const got = [...claimed.values()].reduce((n, jobs) => n + jobs.length, 0);
-    const free = rotated.reduce((n, s) => n + s.slots - s.jobs.size, 0);
-    if (got > 0 && free > 0) this.filling.set(group, true);
+    // Jobs were passed over for their spider's concurrency while slots were
+    // left: another round looks at the jobs behind them.
+    if (claimed.passedOver && rotated.some((s) => s.jobs.size < s.slots)) this.filling.set(group, true);
   }
 
   /** Sends a claimed job to its agent. */

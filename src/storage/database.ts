@@ -149,18 +149,37 @@ function sqliteValue(v: unknown): unknown {
 /**
  * PostgreSQL through TypeORM's pg pool directly: one round trip per query
  * (a TypeORM QueryRunner per statement costs more than the statement), and
- * transactions on one pooled client.
+ * transactions on one pooled client. Statements are prepared (named): most
+ * of the time of a small query here is PostgreSQL planning it, which a
+ * prepared statement does once per connection. SQL built with IN lists of
+ * many lengths could make names without end, so only the first
+ * MAX_PREPARED distinct statements get one.
  */
+const MAX_PREPARED = 256;
+
 class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
+  private readonly statements = new Map<string, { text: string; name?: string }>();
 
   constructor(readonly dataSource: DataSource) {
     this.pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
   }
 
+  private statement(sql: string, params: readonly unknown[]): pg.QueryConfig {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = { text: toPostgresPlaceholders(sql) };
+      if (this.statements.size < MAX_PREPARED) {
+        s.name = `scrapydd_${this.statements.size}`;
+        this.statements.set(sql, s);
+      }
+    }
+    return { ...s, values: [...params] };
+  }
+
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const result = await this.pool.query(toPostgresPlaceholders(sql), [...params]);
+    const result = await this.pool.query(this.statement(sql, params));
     return (result.rows ?? []) as T[];
   }
 
@@ -172,7 +191,7 @@ class PostgresDb implements Db {
       const tx: Queryable = {
         kind: 'postgres',
         query: async <R extends Row = Row>(sql: string, params: readonly unknown[] = []) =>
-          ((await client.query(toPostgresPlaceholders(sql), [...params])).rows ?? []) as R[],
+          ((await client.query(this.statement(sql, params))).rows ?? []) as R[],
       };
       const value = await fn(tx);
       await client.query('COMMIT');

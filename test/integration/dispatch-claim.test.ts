@@ -35,7 +35,7 @@ async function addJob(db: Db, projectId: string, spiderId: string, over: { tag?:
 
 /** One job for one agent with one free slot. */
 async function claimNextJob(db: Db, who: { nodeId: string; sessionId: string; tags: string[] }) {
-  return (await claimBatch(db, who.tags, [{ nodeId: who.nodeId, sessionId: who.sessionId, free: 1 }])).get(who.sessionId)![0];
+  return (await claimBatch(db, who.tags, [{ nodeId: who.nodeId, sessionId: who.sessionId, free: 1 }])).jobs.get(who.sessionId)![0];
 }
 
 async function setConcurrency(db: Db, spiderId: string, concurrency: number) {
@@ -161,7 +161,7 @@ for (const kind of testDatabaseKinds()) {
       const tJobs = [await addJob(db, a.projectId, a.spiderIds.get('t')!), await addJob(db, a.projectId, a.spiderIds.get('t')!)];
       const bJobs = [await addJob(db, b.projectId, b.spiderIds.get('s')!), await addJob(db, b.projectId, b.spiderIds.get('s')!)];
       const claimants = [{ nodeId: '70', sessionId: '70', free: 2 }, { nodeId: '71', sessionId: '71', free: 2 }];
-      const got = await claimBatch(db, [], claimants);
+      const got = (await claimBatch(db, [], claimants)).jobs;
       const all = [...got.values()].flat();
       assert.equal(all.length, 4);
       // the oldest project first; spider t (concurrency 1) at most once
@@ -169,12 +169,12 @@ for (const kind of testDatabaseKinds()) {
       assert.ok(all.filter((j) => tJobs.includes(j.id)).length <= 1);
       assert.deepEqual(got.get('70')!.map((j) => j.nodeId), ['70', '70']);
       // the next batch serves the other project first
-      const second = [...(await claimBatch(db, [], [{ nodeId: '72', sessionId: '72', free: 2 }])).values()].flat();
+      const second = [...(await claimBatch(db, [], [{ nodeId: '72', sessionId: '72', free: 2 }])).jobs.values()].flat();
       assert.deepEqual(second.map((j) => j.id).sort(), [...bJobs].sort());
       all.push(...second);
       // racing batches: everything left is claimed once, t still at most one running
       const racers = await Promise.all(Array.from({ length: 4 }, (_, n) => claimBatch(db, [], [{ nodeId: String(80 + n), sessionId: String(80 + n), free: 5 }])));
-      const more = racers.flatMap((m) => [...m.values()].flat());
+      const more = racers.flatMap((m) => [...m.jobs.values()].flat());
       const ids = [...all, ...more].map((j) => j.id);
       assert.equal(new Set(ids).size, ids.length, 'no job claimed twice');
       assert.deepEqual(new Set(ids), new Set([...aJobs, ...bJobs, tJobs.find((t) => ids.includes(t))!]));

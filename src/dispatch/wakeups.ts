@@ -9,9 +9,11 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { DomainEvents } from '../domain/deps.js';
+import { CoalescedTask } from '../storage/coalesced-task.js';
 import type { Db } from '../storage/database.js';
 
 const CHANNEL = 'scrapydd_dispatch';
+const RUNNABLE_NOTICE_MS = 10;
 
 export type Wakeup = { type: 'runnable' } | { type: 'cancel'; jobId: string };
 
@@ -19,8 +21,8 @@ export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements Domai
   private readonly origin = randomUUID();
   private listener: pg.Client | undefined;
   private closed = false;
-  private notifying = false;
-  private notifyAgain = false;
+  /** Runnable wake-ups for other servers: a burst of new and finished jobs costs one NOTIFY per 10 ms, not one each. */
+  private readonly runnableNotice = new CoalescedTask(RUNNABLE_NOTICE_MS, () => this.notify({ type: 'runnable' }));
 
   constructor(
     private readonly db: Db,
@@ -60,26 +62,16 @@ export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements Domai
 
   private announce(event: Wakeup): void {
     this.emit('wakeup', event);
-    if (this.db.kind === 'postgres') this.notify(event);
+    if (this.db.kind !== 'postgres') return;
+    if (event.type === 'runnable') this.runnableNotice.request();
+    else void this.notify(event);
   }
 
-  /** NOTIFY the other servers; runnable wake-ups are coalesced (one in flight, one more after it). */
-  private notify(event: Wakeup): void {
-    if (event.type === 'runnable') {
-      if (this.notifying) return void (this.notifyAgain = true);
-      this.notifying = true;
-    }
-    this.db
+  /** NOTIFY the other servers (a hint: their sweep covers a lost one). */
+  private async notify(event: Wakeup): Promise<void> {
+    await this.db
       .query('SELECT pg_notify(?, ?) AS sent', [CHANNEL, JSON.stringify({ origin: this.origin, event })])
-      .catch((err: unknown) => this.logger.warn({ err }, 'NOTIFY failed'))
-      .finally(() => {
-        if (event.type !== 'runnable') return;
-        this.notifying = false;
-        if (this.notifyAgain) {
-          this.notifyAgain = false;
-          this.notify(event);
-        }
-      });
+      .then(() => undefined, (err: unknown) => this.logger.warn({ err }, 'NOTIFY failed'));
   }
 
   jobRunnable(): void {

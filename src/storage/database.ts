@@ -149,33 +149,43 @@ function sqliteValue(v: unknown): unknown {
 /**
  * PostgreSQL through TypeORM's pg pool directly: one round trip per query
  * (a TypeORM QueryRunner per statement costs more than the statement), and
- * transactions on one pooled client. Statements are prepared (named): most
- * of the time of a small query here is PostgreSQL planning it, which a
- * prepared statement does once per connection. SQL built with IN lists of
- * many lengths could make names without end, so only the first
- * MAX_PREPARED distinct statements get one.
+ * transactions on one pooled client. Statements run often are prepared
+ * (named): most of the time of a small query is PostgreSQL planning it,
+ * which a prepared statement does once per connection. Batched statements
+ * come in many lengths, so a statement is prepared from its second use on,
+ * and at most MAX_PREPARED of them (prepared statements live as long as
+ * their connection).
  */
-const MAX_PREPARED = 256;
+const MAX_PREPARED = 512;
+const MAX_COUNTED = 10_000;
 
 class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
-  private readonly statements = new Map<string, { text: string; name?: string }>();
+  private readonly prepared = new Map<string, { text: string; name: string }>();
+  private readonly seen = new Map<string, number>();
 
   constructor(readonly dataSource: DataSource) {
     this.pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
   }
 
   private statement(sql: string, params: readonly unknown[]): pg.QueryConfig {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = { text: toPostgresPlaceholders(sql) };
-      if (this.statements.size < MAX_PREPARED) {
-        s.name = `scrapydd_${this.statements.size}`;
-        this.statements.set(sql, s);
+    const values = [...params];
+    const known = this.prepared.get(sql);
+    if (known) return { name: known.name, text: known.text, values };
+    const text = toPostgresPlaceholders(sql);
+    if (this.prepared.size < MAX_PREPARED) {
+      const uses = (this.seen.get(sql) ?? 0) + 1;
+      if (uses >= 2) {
+        this.seen.delete(sql);
+        const s = { text, name: `scrapydd_${this.prepared.size}` };
+        this.prepared.set(sql, s);
+        return { ...s, values };
       }
+      if (this.seen.size >= MAX_COUNTED) this.seen.clear();
+      this.seen.set(sql, uses);
     }
-    return { ...s, values: [...params] };
+    return { text, values };
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {

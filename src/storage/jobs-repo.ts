@@ -1,6 +1,5 @@
 /** SQL for jobs and their log/item chunks. State changes check the current state in the WHERE clause. */
-import type { Db, Queryable, Row } from './database.js';
-import { GroupCommit } from './group-commit.js';
+import type { Queryable, Row } from './database.js';
 import { boolParam, idString, nowParam, optionalId, toBool, toIso, toNumber } from './sql-dialect.js';
 import type { JobState } from '../domain/jobs/job-state.js';
 
@@ -107,24 +106,6 @@ export async function insertJobs(q: Queryable, jobs: readonly NewJob[]): Promise
 /** Inserts a PENDING job; false when its key is taken. */
 export async function insertJob(q: Queryable, j: NewJob): Promise<boolean> {
   return (await insertJobs(q, [j])).has(j.id);
-}
-
-const inserters = new WeakMap<Db, GroupCommit<NewJob, boolean>>();
-
-/**
- * insertJob outside a transaction, with group commit: jobs queued at the same
- * time (many clients scheduling at once) share one INSERT and one commit.
- */
-export function insertJobGrouped(db: Db, j: NewJob): Promise<boolean> {
-  let group = inserters.get(db);
-  if (!group) {
-    group = new GroupCommit(async (jobs) => {
-      const inserted = await insertJobs(db, jobs);
-      return jobs.map((job) => inserted.has(job.id));
-    });
-    inserters.set(db, group);
-  }
-  return group.submit(j);
 }
 
 /** The row of a job just inserted by `insertJobs`, without reading it back. */

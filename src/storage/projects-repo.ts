@@ -106,43 +106,57 @@ export async function findProjectRef(q: Queryable, name: string): Promise<Projec
   return r ? { id: idString(r.id), name: String(r.name), ownerId: optionalId(r.owner_id) } : undefined;
 }
 
-/** What running a spider needs, read in one query: the project, the version to run and the spider's row. */
+/** What running a spider needs: the project, the version to run and the spider's row. */
 export interface RunTarget {
   project: ProjectRef;
   version: Pick<VersionRow, 'name' | 'eggSha256' | 'eggSize' | 'settingsModule' | 'spiders'> | undefined;
   spider: Pick<SpiderRow, 'id' | 'settingsJson'> | undefined;
 }
 
-/** The project `project`, its version `version` (the latest when empty) and its spider `spider`. */
-export async function findRunTarget(q: Queryable, project: string, spider: string, version: string): Promise<RunTarget | undefined> {
-  const r = (
-    await q.query(
-      `SELECT p.id, p.name, p.owner_id, s.id AS spider_id, s.settings_json,
-         v.name AS version_name, v.egg_sha256, v.egg_size, v.settings_module, v.spiders_json
-       FROM projects p
-       LEFT JOIN spiders s ON s.project_id = p.id AND s.name = ?
-       LEFT JOIN versions v ON v.id = (
-         SELECT v2.id FROM versions v2 WHERE v2.project_id = p.id ${version ? 'AND v2.name = ?' : ''}
-         ORDER BY v2.created_at DESC, v2.id DESC LIMIT 1)
-       WHERE p.name = ?`,
-      [spider, ...(version ? [version] : []), project],
-    )
-  )[0];
-  if (!r) return undefined;
-  return {
-    project: { id: idString(r.id), name: String(r.name), ownerId: optionalId(r.owner_id) },
-    version:
-      r.version_name == null
-        ? undefined
-        : {
-            name: String(r.version_name),
-            eggSha256: String(r.egg_sha256),
-            eggSize: toNumber(r.egg_size),
-            settingsModule: String(r.settings_module),
-            spiders: JSON.parse(String(r.spiders_json)) as string[],
-          },
-    spider: r.spider_id == null ? undefined : { id: idString(r.spider_id), settingsJson: String(r.settings_json) },
-  };
+export interface RunWanted {
+  project: string;
+  spider: string;
+  /** A version name; empty for the latest. */
+  version: string;
+}
+
+/**
+ * For each wanted run, in one query however many: its project (undefined
+ * when there is none), the version (the latest when none is named) and the
+ * spider's row.
+ */
+export async function findRunTargets(q: Queryable, wanted: readonly RunWanted[]): Promise<(RunTarget | undefined)[]> {
+  if (wanted.length === 0) return [];
+  const rows = await q.query(
+    `WITH want(w_i, w_project, w_spider, w_version) AS (VALUES ${wanted.map(() => '(CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))').join(', ')})
+     SELECT want.w_i, p.id, p.name, p.owner_id, s.id AS spider_id, s.settings_json,
+       v.name AS version_name, v.egg_sha256, v.egg_size, v.settings_module, v.spiders_json
+     FROM want
+     JOIN projects p ON p.name = want.w_project
+     LEFT JOIN spiders s ON s.project_id = p.id AND s.name = want.w_spider
+     LEFT JOIN versions v ON v.id = (
+       SELECT v2.id FROM versions v2 WHERE v2.project_id = p.id AND (want.w_version = '' OR v2.name = want.w_version)
+       ORDER BY v2.created_at DESC, v2.id DESC LIMIT 1)`,
+    wanted.flatMap((w, i) => [i, w.project, w.spider, w.version]),
+  );
+  const found = new Array<RunTarget | undefined>(wanted.length).fill(undefined);
+  for (const r of rows) {
+    found[toNumber(r.w_i)] = {
+      project: { id: idString(r.id), name: String(r.name), ownerId: optionalId(r.owner_id) },
+      version:
+        r.version_name == null
+          ? undefined
+          : {
+              name: String(r.version_name),
+              eggSha256: String(r.egg_sha256),
+              eggSize: toNumber(r.egg_size),
+              settingsModule: String(r.settings_module),
+              spiders: JSON.parse(String(r.spiders_json)) as string[],
+            },
+      spider: r.spider_id == null ? undefined : { id: idString(r.spider_id), settingsJson: String(r.settings_json) },
+    };
+  }
+  return found;
 }
 
 export async function findProject(q: Queryable, name: string): Promise<ProjectRow | undefined> {

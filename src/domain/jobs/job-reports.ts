@@ -9,6 +9,7 @@
 import * as jobsRepo from '../../storage/jobs-repo.js';
 import * as reportSql from '../../storage/job-report-sql.js';
 import * as sessionsRepo from '../../storage/sessions-repo.js';
+import { CoalescedTask } from '../../storage/coalesced-task.js';
 import type { Queryable } from '../../storage/database.js';
 import type { Deps } from '../deps.js';
 import { parseSpiderSettings } from '../projects/spider-settings.js';
@@ -109,19 +110,32 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
     for (const job of ended) {
       deps.logger.info({ job: job.key, state: job.state, warning: job.warning, exitCode: job.exitCode, items: job.itemCount }, 'job finished');
     }
-    await pruneSpiders(deps, ended.map((j) => j.spiderId));
+    pruneSpiders(deps, ended.map((j) => j.spiderId));
     deps.events.jobRunnable();
   }
   return outcomes;
 }
 
-/** Keeps jobs_to_keep finished jobs per spider; a failure only delays the pruning to the next end. */
-async function pruneSpiders(deps: Deps, spiderIds: string[]): Promise<void> {
-  for (const spiderId of new Set(spiderIds)) {
-    await jobsRepo.pruneFinishedJobs(deps.db, spiderId, deps.settings.jobsToKeep).catch((err: unknown) => {
-      deps.logger.warn({ err, spiderId }, 'pruning finished jobs failed');
+const PRUNE_INTERVAL_MS = 1000;
+const pruners = new WeakMap<Deps['db'], CoalescedTask<string>>();
+
+/**
+ * Keeps jobs_to_keep finished jobs per spider: off the path of the reports,
+ * at most once a second, all spiders that ended jobs meanwhile at once.
+ */
+function pruneSpiders(deps: Deps, spiderIds: string[]): void {
+  let pruner = pruners.get(deps.db);
+  if (!pruner) {
+    pruner = new CoalescedTask<string>(PRUNE_INTERVAL_MS, async (ids) => {
+      for (const spiderId of ids) {
+        await jobsRepo.pruneFinishedJobs(deps.db, spiderId, deps.settings.jobsToKeep).catch((err: unknown) => {
+          deps.logger.warn({ err, spiderId }, 'pruning finished jobs failed; retried at the next end');
+        });
+      }
     });
+    pruners.set(deps.db, pruner);
   }
+  pruner.request(...spiderIds);
 }
 
 /** Marks an active job LOST (its agent went away) and retries it if allowed. */
@@ -135,7 +149,7 @@ export async function loseJob(deps: Deps, jobId: string, why: string): Promise<b
   });
   if (lost) {
     deps.logger.warn({ jobId, why }, 'job lost');
-    await pruneSpiders(deps, [lost.spiderId]);
+    pruneSpiders(deps, [lost.spiderId]);
     deps.events.jobRunnable();
   }
   return lost !== undefined;

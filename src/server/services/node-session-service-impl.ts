@@ -12,8 +12,9 @@ import { parseName } from '../../domain/names.js';
 import { decodePageToken, page, pageSize } from '../../domain/pagination.js';
 import type { Dispatcher } from '../../dispatch/dispatcher.js';
 import type { LiveSession } from '../../dispatch/live-session.js';
-import { FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable } from '../../errors/domain-error.js';
+import { InvalidArgument, NotFound, PermissionDenied, Unavailable } from '../../errors/domain-error.js';
 import { GroupCommit } from '../../storage/group-commit.js';
+import { SessionReader } from './session-reader.js';
 import * as jobsRepo from '../../storage/jobs-repo.js';
 import * as sessionsRepo from '../../storage/sessions-repo.js';
 import { requireAdmin } from '../../domain/users/user-service.js';
@@ -103,31 +104,6 @@ function sessionToProto(s: sessionsRepo.SessionRow): NodeSession {
   };
 }
 
-/**
- * Reads the next message; ends with an error after `ms`, or as done when
- * `stop` is aborted (the session was ended from outside: replaced, node deleted).
- */
-async function nextWithin(it: AsyncIterator<Req>, ms: number, what: string, stop?: AbortSignal): Promise<IteratorResult<Req>> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  try {
-    return await Promise.race([
-      it.next(),
-      new Promise<never>((_, rej) => {
-        timer = setTimeout(() => rej(new FailedPrecondition(`no ${what} within ${Math.round(ms / 1000)} s`)), ms);
-      }),
-      new Promise<IteratorResult<Req>>((resolve) => {
-        onAbort = () => resolve({ done: true, value: undefined });
-        if (stop?.aborted) onAbort();
-        else stop?.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) stop?.removeEventListener('abort', onAbort);
-  }
-}
-
 async function runSession(
   deps: Deps,
   dispatcher: Dispatcher,
@@ -136,8 +112,26 @@ async function runSession(
   stream: BidiStream<Req, Res>,
   ctx: CallContext,
 ): Promise<void> {
-  const it = stream.requests[Symbol.asyncIterator]();
-  const first = await nextWithin(it, settings.nodeTimeoutSeconds * 1000, 'hello');
+  const stop = new AbortController();
+  const reader = new SessionReader(stream.requests, settings.nodeTimeoutSeconds * 1000, stop.signal);
+  try {
+    await serveSession(deps, dispatcher, reports, settings, stream, ctx, reader, stop);
+  } finally {
+    reader.close();
+  }
+}
+
+async function serveSession(
+  deps: Deps,
+  dispatcher: Dispatcher,
+  reports: GroupCommit<AgentReport, ReportOutcome>,
+  settings: SessionSettings,
+  stream: BidiStream<Req, Res>,
+  ctx: CallContext,
+  reader: SessionReader,
+  stop: AbortController,
+): Promise<void> {
+  const first = await reader.next('hello');
   const hello = first.done ? undefined : first.value.event;
   if (hello?.$case !== 'hello') throw new InvalidArgument('the first session message must be hello', { field: 'hello' });
   const h = hello.hello;
@@ -177,7 +171,6 @@ async function runSession(
   for (const j of owned) if (!reported.has(j.key)) await loseJob(deps, j.id, 'agent no longer had it');
   const kills = [...reported].filter((k) => !keep.some((j) => j.key === k));
 
-  const stop = new AbortController();
   let endReason = '';
   const live: LiveSession = {
     sessionId,
@@ -235,7 +228,7 @@ async function runSession(
 
   try {
     for (;;) {
-      const next = await nextWithin(it, settings.nodeTimeoutSeconds * 1000, 'heartbeat', stop.signal).catch((err: unknown) => {
+      const next = await reader.next('heartbeat').catch((err: unknown) => {
         endReason = 'silent past node_timeout';
         throw err;
       });

@@ -1,15 +1,14 @@
 /**
  * The claim: the statements that decide who runs what. Claims up to one job
  * per free slot for a group of agents with the same tags, in one transaction
- * of five statements however many jobs it claims. Invariants:
- * - each job is claimed once: candidates are read FOR UPDATE SKIP LOCKED
+ * of three statements however many jobs it claims. Invariants:
+ * - each job is claimed once: candidates are locked FOR UPDATE SKIP LOCKED
  *   (PostgreSQL; SQLite transactions are serial) and moved only out of
  *   PENDING, so concurrent claimers take different jobs instead of waiting;
  * - a spider never runs more than its `concurrency` jobs: its row is locked
- *   FOR NO KEY UPDATE (in id order, so concurrent claimers never deadlock;
- *   inserts of new jobs only take a key-share lock and go on) before its
- *   active jobs are counted, in a later statement whose snapshot (READ
- *   COMMITTED) sees what other claimers committed;
+ *   with the candidates (SKIP LOCKED: a spider another claimer is claiming
+ *   is left to it), and the UPDATE, whose snapshot is taken after that lock,
+ *   moves a job only while the spider's active jobs leave room for it;
  * - tags follow the documented table: agents with tags run only jobs whose
  *   tag they have; agents without tags run only untagged jobs;
  * - order: priority, then the project served least recently, then age. A
@@ -34,7 +33,6 @@ export interface ClaimedJob extends JobRow {
 }
 
 const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-const byIdNumber = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : 1);
 
 export interface ClaimResult {
   /** Claimed jobs by session id (every claimant has an entry). */
@@ -54,14 +52,17 @@ export async function claimBatch(db: Db, tags: readonly string[], claimants: rea
   if (total === 0) return result;
   return db.transaction(async (tx) => {
     const tagClause = tags.length === 0 ? `j.tag = ''` : `j.tag IN (${inList(tags.length)})`;
-    const lock = tx.kind === 'postgres' ? 'FOR UPDATE OF j SKIP LOCKED' : '';
-    // Spiders already at their concurrency are left out here (as of this
-    // statement's snapshot), so that one spider's backlog cannot fill the
-    // candidates with jobs none of which may start; the count after the lock
-    // below is what decides.
+    // Candidates, and the rows of their spiders, locked without waiting: a
+    // job or a spider another claimer holds is skipped, never waited for (no
+    // claimer blocks or deadlocks another). Spiders already at their
+    // concurrency (as of this statement's snapshot) are left out, so that
+    // one spider's backlog cannot fill the candidates with jobs none of which
+    // may start.
+    const lock = tx.kind === 'postgres' ? 'FOR UPDATE OF j SKIP LOCKED FOR NO KEY UPDATE OF s SKIP LOCKED' : '';
     const locked = await tx.query(
       `WITH busy AS (SELECT spider_id, COUNT(*) AS n FROM jobs WHERE state IN ('RUNNING', 'CANCELLING') GROUP BY spider_id)
-       SELECT j.id, j.spider_id, j.project_id, p.name AS project_name, s.name AS spider_name
+       SELECT j.id, j.spider_id, j.project_id, p.name AS project_name, s.name AS spider_name, s.settings_json AS spider_settings,
+         s.concurrency, COALESCE(b.n, 0) AS busy
        FROM jobs j JOIN projects p ON p.id = j.project_id JOIN spiders s ON s.id = j.spider_id LEFT JOIN busy b ON b.spider_id = j.spider_id
        WHERE j.state = 'PENDING' AND ${tagClause} AND COALESCE(b.n, 0) < s.concurrency
        ORDER BY j.priority DESC, p.dispatch_seq ASC NULLS FIRST, j.created_at ASC, j.id ASC
@@ -69,53 +70,47 @@ export async function claimBatch(db: Db, tags: readonly string[], claimants: rea
       [...tags, total * 2],
     );
     if (locked.length === 0) return result;
-    const candidates = locked.map((r) => ({
-      id: idString(r.id),
-      spiderId: idString(r.spider_id),
-      projectId: idString(r.project_id),
-      names: { project_name: r.project_name, spider_name: r.spider_name },
-    }));
-    const spiderIds = [...new Set(candidates.map((c) => c.spiderId))].sort(byIdNumber);
-    const spiders = await tx.query(
-      `SELECT id, settings_json, concurrency FROM spiders WHERE id IN (${inList(spiderIds.length)}) ORDER BY id ${tx.kind === 'postgres' ? 'FOR NO KEY UPDATE' : ''}`,
-      spiderIds,
-    );
-    const active = await tx.query(
-      `SELECT spider_id, COUNT(*) AS n FROM jobs WHERE spider_id IN (${inList(spiderIds.length)}) AND state IN ('RUNNING', 'CANCELLING') GROUP BY spider_id`,
-      spiderIds,
-    );
-    const settings = new Map(spiders.map((s) => [idString(s.id), parseSpiderSettings(String(s.settings_json))]));
-    const room = new Map<string, number>();
-    for (const s of spiders) room.set(idString(s.id), Math.max(1, toNumber(s.concurrency)));
-    for (const a of active) room.set(idString(a.spider_id), (room.get(idString(a.spider_id)) ?? 0) - toNumber(a.n));
 
-    // Deal the jobs out in order, one per claimant in turn.
+    // Deal the jobs out in order, one per claimant in turn, within each
+    // spider's room as the snapshot saw it.
     const slots = claimants.flatMap((c) => Array.from({ length: Math.max(0, c.free) }, (_, i) => ({ c, i }))).sort((x, y) => x.i - y.i).map((x) => x.c);
-    const picks: { job: (typeof candidates)[number]; claimant: BatchClaimant }[] = [];
-    for (const job of candidates) {
+    const dealt = new Map<string, number>();
+    const picks: { row: (typeof locked)[number]; claimant: BatchClaimant; maxOthers: number }[] = [];
+    for (const row of locked) {
       if (picks.length >= slots.length) break;
-      if ((room.get(job.spiderId) ?? 0) <= 0) {
+      const spiderId = idString(row.spider_id);
+      const concurrency = Math.max(1, toNumber(row.concurrency));
+      const rank = (dealt.get(spiderId) ?? 0) + 1;
+      if (toNumber(row.busy) + rank > concurrency) {
         result.passedOver = true;
         continue;
       }
-      room.set(job.spiderId, room.get(job.spiderId)! - 1);
-      picks.push({ job, claimant: slots[picks.length]! });
+      dealt.set(spiderId, rank);
+      // The pick fits if at most this many other jobs of its spider are active.
+      picks.push({ row, claimant: slots[picks.length]!, maxOthers: concurrency - rank });
     }
     if (picks.length === 0) return result;
+
+    // The decisive count: this statement's snapshot is taken after the
+    // spiders were locked above, so it sees every claim of them committed
+    // before, and none can commit until this transaction does.
     const now = nowParam();
     const moved = await tx.query(
-      `WITH picked(pick_id, pick_node, pick_session) AS (VALUES ${picks.map(() => '(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))').join(', ')})
+      `WITH picked(pick_id, pick_node, pick_session, pick_max_others) AS (VALUES ${picks.map(() => '(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER))').join(', ')})
        UPDATE jobs SET state = 'RUNNING', node_id = picked.pick_node, session_id = picked.pick_session, started_at = ?, updated_at = ?
-       FROM picked WHERE jobs.id = picked.pick_id AND jobs.state = 'PENDING' RETURNING *`,
-      [...picks.flatMap((p) => [p.job.id, p.claimant.nodeId, p.claimant.sessionId]), now, now],
+       FROM picked WHERE jobs.id = picked.pick_id AND jobs.state = 'PENDING'
+         AND (SELECT COUNT(*) FROM jobs a WHERE a.spider_id = jobs.spider_id AND a.state IN ('RUNNING', 'CANCELLING')) <= picked.pick_max_others
+       RETURNING *`,
+      [...picks.flatMap((p) => [idString(p.row.id), p.claimant.nodeId, p.claimant.sessionId, p.maxOthers]), now, now],
     );
-    await touchProjects(tx, [...new Set(picks.map((p) => p.job.projectId))]);
+    if (moved.length === 0) return result;
     const movedById = new Map(moved.map((r) => [idString(r.id), r]));
-    for (const { job, claimant } of picks) {
-      const row = movedById.get(job.id);
-      if (!row) continue;
-      const extraRequirements = settings.get(job.spiderId)?.extraRequirements ?? [];
-      jobs.get(claimant.sessionId)!.push({ ...jobRow({ ...row, ...job.names }), extraRequirements });
+    await touchProjects(tx, [...new Set(moved.map((r) => idString(r.project_id)))]);
+    for (const { row, claimant } of picks) {
+      const job = movedById.get(idString(row.id));
+      if (!job) continue;
+      const { extraRequirements } = parseSpiderSettings(String(row.spider_settings));
+      jobs.get(claimant.sessionId)!.push({ ...jobRow({ ...job, project_name: row.project_name, spider_name: row.spider_name }), extraRequirements });
     }
     return result;
   });

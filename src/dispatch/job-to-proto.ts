@@ -1,9 +1,10 @@
 /** A job row as the API's Job message (shared by the Job API and agent assignments). */
 import { Job_State, type Job } from '../../gen/scrapydd/v1/job.js';
-import { jobName } from '../domain/jobs/job-names.js';
+import { jobName, retriedKey } from '../domain/jobs/job-names.js';
 import type { JobRow } from '../storage/jobs-repo.js';
 
 export function jobToProto(j: JobRow): Job {
+  const retried = retriedKey(j.key, j.attempt);
   return {
     name: jobName(j.project, j.spider, j.key),
     state: Job_State[j.state],
@@ -26,6 +27,6 @@ export function jobToProto(j: JobRow): Job {
     endTime: j.endTime,
     statsJson: j.statsJson,
     logLineCount: String(j.logLineCount),
-    retryOf: '',
+    retryOf: retried === undefined ? '' : jobName(j.project, j.spider, retried),
   };
 }

@@ -22,3 +22,24 @@ export function parseJobParent(parent: string, field = 'parent'): { project: str
     spider: spider === '-' ? undefined : checkId(spider!, 'spider', field),
   };
 }
+
+/**
+ * Retries are new jobs named after the first attempt: `{first}-r2`,
+ * `{first}-r3`, ... The key of attempt `attempt` + 1 of the job `key`.
+ */
+export function retryKey(key: string, attempt: number): string {
+  return `${firstAttemptKey(key, attempt)}-r${attempt + 1}`;
+}
+
+/** The key of the attempt a retry retries; undefined for a first attempt. */
+export function retriedKey(key: string, attempt: number): string | undefined {
+  if (attempt < 2) return undefined;
+  const first = firstAttemptKey(key, attempt);
+  return attempt === 2 ? first : `${first}-r${attempt - 1}`;
+}
+
+/** A first attempt's key is the client's (and may itself end in -rN); later attempts add -r{attempt}. */
+function firstAttemptKey(key: string, attempt: number): string {
+  const suffix = `-r${attempt}`;
+  return attempt > 1 && key.endsWith(suffix) ? key.slice(0, -suffix.length) : key;
+}

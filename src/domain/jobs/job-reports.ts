@@ -15,6 +15,7 @@ import type { Deps } from '../deps.js';
 import { parseSpiderSettings } from '../projects/spider-settings.js';
 import * as projectsRepo from '../../storage/projects-repo.js';
 import { ACTIVE_STATES, type JobState } from './job-state.js';
+import { retryKey } from './job-names.js';
 
 export type Job = jobsRepo.JobRow;
 
@@ -161,10 +162,9 @@ async function retryIfAllowed(deps: Deps, tx: Queryable, job: Job): Promise<void
   const retries = spider ? parseSpiderSettings(spider.settingsJson).retries : 0;
   if (job.attempt > retries) return;
   const id = deps.ids.next();
-  const base = job.key.replace(/-r\d+$/, '');
   await jobsRepo.insertJob(tx, {
     id,
-    key: `${base}-r${job.attempt + 1}`,
+    key: retryKey(job.key, job.attempt),
     projectId: job.projectId,
     spiderId: job.spiderId,
     versionName: job.versionName,

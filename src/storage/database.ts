@@ -19,9 +19,18 @@ export interface Queryable {
   query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
 
+export interface TransactionOptions {
+  /**
+   * The commit need not wait for the WAL flush (PostgreSQL's
+   * synchronous_commit = off): for writes a crash may lose because they are
+   * sent again (agents re-send log lines and items from the server's counts).
+   */
+  asyncCommit?: boolean;
+}
+
 export interface Db extends Queryable {
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
   readonly dataSource: DataSource;
   close(): Promise<void>;
 }
@@ -193,11 +202,11 @@ class PostgresDb implements Db {
     return (result.rows ?? []) as T[];
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      await client.query(options.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
       const tx: Queryable = {
         kind: 'postgres',
         query: async <R extends Row = Row>(sql: string, params: readonly unknown[] = []) =>

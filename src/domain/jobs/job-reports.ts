@@ -55,12 +55,12 @@ export interface ReportOutcome {
  */
 export async function applyReports(deps: Deps, reports: readonly AgentReport[]): Promise<ReportOutcome[]> {
   const ended: Job[] = [];
+  // Heartbeats, starts, log lines and items need not wait for the WAL flush:
+  // if a crash loses them, the agent re-sends log and items from the counts
+  // the server reports at its next hello, and heartbeats come every few
+  // seconds. An end is durable before it counts as received.
+  const asyncCommit = !reports.some((r) => r.type === 'finished');
   const outcomes = await deps.db.transaction(async (tx) => {
-    // Heartbeats, starts, log lines and items need not wait for the WAL
-    // flush: if a crash loses them, the agent re-sends log and items from the
-    // counts the server reports at its next hello, and heartbeats come every
-    // few seconds. An end is durable before it counts as received.
-    if (tx.kind === 'postgres' && !reports.some((r) => r.type === 'finished')) await tx.query('SET LOCAL synchronous_commit = off');
     const outcomes: ReportOutcome[] = reports.map(() => ({ ok: true }));
 
     const beats = reports.flatMap((r, i) => (r.type === 'heartbeat' ? [{ i, r }] : []));
@@ -106,7 +106,7 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
     await reportSql.writeBackJobs(tx, [...changed]);
     for (const job of ended) if (job.state === 'FAILED') await retryIfAllowed(deps, tx, job);
     return outcomes;
-  });
+  }, { asyncCommit });
   if (ended.length > 0) {
     for (const job of ended) {
       deps.logger.info({ job: job.key, state: job.state, warning: job.warning, exitCode: job.exitCode, items: job.itemCount }, 'job finished');

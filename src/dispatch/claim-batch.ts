@@ -45,30 +45,52 @@ export interface ClaimResult {
   passedOver: boolean;
 }
 
+/**
+ * The candidates in dispatch order, at most `total` (the first parameters
+ * after the tags, twice). Read spider by spider through the index of
+ * pending jobs (jobs_pending_spider), each spider's best few only, so a
+ * claim costs the same with ten pending jobs or a million. Spiders already
+ * at their concurrency are left out, so one spider's backlog cannot hide
+ * other spiders' jobs. On PostgreSQL the jobs and the rows of their spiders
+ * are locked without waiting: what another claimer holds is left to it, so
+ * claimers never wait for or deadlock each other. (SQLite transactions are
+ * serial; it has no LATERAL, and a correlated IN does the same there.)
+ */
+function candidatesSql(kind: Db['kind'], tagCount: number): string {
+  const tagClause = tagCount === 0 ? `j.tag = ''` : `j.tag IN (${inList(tagCount)})`;
+  const busy = `WITH busy AS (SELECT spider_id, COUNT(*) AS n FROM jobs WHERE state IN ('RUNNING', 'CANCELLING') GROUP BY spider_id)`;
+  const columns = `j.id, j.spider_id, j.project_id, p.name AS project_name, s.name AS spider_name, s.settings_json AS spider_settings,
+    s.concurrency, COALESCE(b.n, 0) AS busy`;
+  const order = `ORDER BY j.priority DESC, p.dispatch_seq ASC NULLS FIRST, j.created_at ASC, j.id ASC`;
+  if (kind === 'postgres') {
+    return `${busy}
+      SELECT ${columns}
+      FROM spiders s JOIN projects p ON p.id = s.project_id LEFT JOIN busy b ON b.spider_id = s.id
+      CROSS JOIN LATERAL (
+        SELECT j.id, j.spider_id, j.project_id, j.priority, j.created_at FROM jobs j
+        WHERE j.spider_id = s.id AND j.state = 'PENDING' AND ${tagClause}
+        ORDER BY j.priority DESC, j.created_at ASC, j.id ASC
+        LIMIT LEAST(?, s.concurrency - COALESCE(b.n, 0)) FOR UPDATE SKIP LOCKED) j
+      WHERE COALESCE(b.n, 0) < s.concurrency
+      ${order} LIMIT ? FOR NO KEY UPDATE OF s SKIP LOCKED`;
+  }
+  return `${busy}
+    SELECT ${columns}
+    FROM spiders s JOIN projects p ON p.id = s.project_id LEFT JOIN busy b ON b.spider_id = s.id
+    JOIN jobs j ON j.id IN (
+      SELECT j.id FROM jobs j WHERE j.spider_id = s.id AND j.state = 'PENDING' AND ${tagClause}
+      ORDER BY j.priority DESC, j.created_at ASC, j.id ASC LIMIT ?)
+    WHERE COALESCE(b.n, 0) < s.concurrency
+    ${order} LIMIT ?`;
+}
+
 export async function claimBatch(db: Db, tags: readonly string[], claimants: readonly BatchClaimant[]): Promise<ClaimResult> {
   const total = claimants.reduce((n, c) => n + Math.max(0, c.free), 0);
   const jobs = new Map<string, ClaimedJob[]>(claimants.map((c) => [c.sessionId, []]));
   const result = { jobs, passedOver: false };
   if (total === 0) return result;
   return db.transaction(async (tx) => {
-    const tagClause = tags.length === 0 ? `j.tag = ''` : `j.tag IN (${inList(tags.length)})`;
-    // Candidates, and the rows of their spiders, locked without waiting: a
-    // job or a spider another claimer holds is skipped, never waited for (no
-    // claimer blocks or deadlocks another). Spiders already at their
-    // concurrency (as of this statement's snapshot) are left out, so that
-    // one spider's backlog cannot fill the candidates with jobs none of which
-    // may start.
-    const lock = tx.kind === 'postgres' ? 'FOR UPDATE OF j SKIP LOCKED FOR NO KEY UPDATE OF s SKIP LOCKED' : '';
-    const locked = await tx.query(
-      `WITH busy AS (SELECT spider_id, COUNT(*) AS n FROM jobs WHERE state IN ('RUNNING', 'CANCELLING') GROUP BY spider_id)
-       SELECT j.id, j.spider_id, j.project_id, p.name AS project_name, s.name AS spider_name, s.settings_json AS spider_settings,
-         s.concurrency, COALESCE(b.n, 0) AS busy
-       FROM jobs j JOIN projects p ON p.id = j.project_id JOIN spiders s ON s.id = j.spider_id LEFT JOIN busy b ON b.spider_id = j.spider_id
-       WHERE j.state = 'PENDING' AND ${tagClause} AND COALESCE(b.n, 0) < s.concurrency
-       ORDER BY j.priority DESC, p.dispatch_seq ASC NULLS FIRST, j.created_at ASC, j.id ASC
-       LIMIT ? ${lock}`,
-      [...tags, total * 2],
-    );
+    const locked = await tx.query(candidatesSql(tx.kind, tags.length), [...tags, total, total]);
     if (locked.length === 0) return result;
 
     // Deal the jobs out in order, one per claimant in turn, within each
@@ -96,12 +118,14 @@ export async function claimBatch(db: Db, tags: readonly string[], claimants: rea
     // before, and none can commit until this transaction does.
     const now = nowParam();
     const moved = await tx.query(
-      `WITH picked(pick_id, pick_node, pick_session, pick_max_others) AS (VALUES ${picks.map(() => '(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER))').join(', ')})
+      `WITH picked(pick_id, pick_node, pick_session, pick_spider, pick_max_others) AS (VALUES ${picks.map(() => '(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER))').join(', ')}),
+       active(active_spider, active_n) AS (
+         SELECT spider_id, COUNT(*) FROM jobs WHERE state IN ('RUNNING', 'CANCELLING') AND spider_id IN (SELECT pick_spider FROM picked) GROUP BY spider_id)
        UPDATE jobs SET state = 'RUNNING', node_id = picked.pick_node, session_id = picked.pick_session, started_at = ?, updated_at = ?
-       FROM picked WHERE jobs.id = picked.pick_id AND jobs.state = 'PENDING'
-         AND (SELECT COUNT(*) FROM jobs a WHERE a.spider_id = jobs.spider_id AND a.state IN ('RUNNING', 'CANCELLING')) <= picked.pick_max_others
+       FROM picked LEFT JOIN active ON active.active_spider = picked.pick_spider
+       WHERE jobs.id = picked.pick_id AND jobs.state = 'PENDING' AND COALESCE(active.active_n, 0) <= picked.pick_max_others
        RETURNING *`,
-      [...picks.flatMap((p) => [idString(p.row.id), p.claimant.nodeId, p.claimant.sessionId, p.maxOthers]), now, now],
+      [...picks.flatMap((p) => [idString(p.row.id), p.claimant.nodeId, p.claimant.sessionId, idString(p.row.spider_id), p.maxOthers]), now, now],
     );
     if (moved.length === 0) return result;
     const movedById = new Map(moved.map((r) => [idString(r.id), r]));

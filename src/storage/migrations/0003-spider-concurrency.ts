@@ -1,8 +1,10 @@
 /**
- * The claim filters out spiders at their concurrency in SQL, so a spider's
- * backlog cannot hide other spiders' jobs from it: the concurrency setting
- * gets a column of its own (kept in step with settings_json by
- * updateSpiderSettings), and active jobs an index to be counted by.
+ * The claim reads pending jobs spider by spider and leaves out spiders at
+ * their concurrency in SQL, so a spider's backlog cannot hide other
+ * spiders' jobs and a long queue costs nothing: the concurrency setting gets
+ * a column of its own (kept in step with settings_json by
+ * updateSpiderSettings), pending jobs an index per spider in dispatch order,
+ * and active jobs an index to be counted by.
  */
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { dialectSql } from './dialect-sql.js';
@@ -20,9 +22,11 @@ export class SpiderConcurrency1764000000003 implements MigrationInterface {
       }
     }
     await q.query(`CREATE INDEX jobs_active_spider ON jobs (spider_id) WHERE state IN ('RUNNING', 'CANCELLING')`);
+    await q.query(`CREATE INDEX jobs_pending_spider ON jobs (spider_id, priority DESC, created_at, id) WHERE state = 'PENDING'`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX jobs_pending_spider');
     await q.query('DROP INDEX jobs_active_spider');
     await q.query('ALTER TABLE spiders DROP COLUMN concurrency');
   }

@@ -24,6 +24,8 @@ export interface DispatcherSettings {
 
 export class Dispatcher {
   private readonly sessions = new Map<string, LiveSession>();
+  /** Sessions by tag group (their sorted tags): the unit of a claim. */
+  private readonly groups = new Map<string, Set<LiveSession>>();
   /** Tag groups being filled now; a wake-up during a fill asks for one more round. */
   private readonly filling = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
@@ -48,22 +50,31 @@ export class Dispatcher {
     if (this.timer) clearInterval(this.timer);
     for (const s of this.sessions.values()) s.end('server shutting down');
     this.sessions.clear();
+    this.groups.clear();
   }
 
   /** Adds a session (replacing an older one of the same node) and fills it. */
   add(session: LiveSession): void {
     for (const old of this.sessions.values()) {
       if (old.nodeId === session.nodeId && old.sessionId !== session.sessionId) {
-        this.sessions.delete(old.sessionId);
+        this.remove(old.sessionId);
         old.end('replaced by a newer session of the same node');
       }
     }
     this.sessions.set(session.sessionId, session);
-    this.fill(session);
+    const group = tagKey(session);
+    this.groups.set(group, (this.groups.get(group) ?? new Set()).add(session));
+    this.fillGroup(group);
   }
 
   remove(sessionId: string): void {
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
     this.sessions.delete(sessionId);
+    const group = tagKey(session);
+    const members = this.groups.get(group);
+    members?.delete(session);
+    if (members?.size === 0) this.groups.delete(group);
   }
 
   sessionOfNode(nodeId: string): LiveSession | undefined {
@@ -78,9 +89,7 @@ export class Dispatcher {
    * group, not one per agent.
    */
   fillAll(): void {
-    const groups = new Set<string>();
-    for (const s of this.sessions.values()) groups.add(tagKey(s));
-    for (const g of groups) this.fillGroup(g);
+    for (const g of this.groups.keys()) this.fillGroup(g);
   }
 
   /** Fills the group of `session` (after it joined or finished a job). */
@@ -103,7 +112,7 @@ export class Dispatcher {
 
   /** One batched claim for every free slot of the group, then the assignments go out. */
   private async fillGroupLoop(group: string): Promise<void> {
-    const members = [...this.sessions.values()].filter((s) => tagKey(s) === group && s.jobs.size < s.slots);
+    const members = [...(this.groups.get(group) ?? [])].filter((s) => s.jobs.size < s.slots);
     if (members.length === 0) return;
     this.rotation = (this.rotation + 1) % members.length;
     const rotated = [...members.slice(this.rotation), ...members.slice(0, this.rotation)];
@@ -196,6 +205,11 @@ export class Dispatcher {
 }
 
 
+const tagKeys = new WeakMap<LiveSession, string>();
+
+/** A session's tag group: its sorted tags (computed once per session). */
 function tagKey(s: LiveSession): string {
-  return [...s.tags].sort().join(',');
+  let key = tagKeys.get(s);
+  if (key === undefined) tagKeys.set(s, (key = [...s.tags].sort().join(',')));
+  return key;
 }

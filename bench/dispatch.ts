@@ -49,7 +49,8 @@ function pct(samples: number[]) {
 }
 
 async function run(kind: TestDatabaseKind) {
-  const env = await startDispatchEnv(kind, 1, { enable_authentication: 'false' });
+  // The server's default liveness (heartbeats every 3 s), not the tests' fast one.
+  const env = await startDispatchEnv(kind, 1, { enable_authentication: 'false', heartbeat_interval: '3', node_timeout: '15', cancel_grace: '30' });
   const server = env.servers[0]!;
   const agents: SimAgent[] = [];
   try {

@@ -56,7 +56,7 @@ export interface ClaimResult {
  * claimers never wait for or deadlock each other. (SQLite transactions are
  * serial; it has no LATERAL, and a correlated IN does the same there.)
  */
-function candidatesSql(kind: Db['kind'], tagCount: number): string {
+function candidatesSql(kind: Db['kind'], tagCount: number, lock = true): string {
   const tagClause = tagCount === 0 ? `j.tag = ''` : `j.tag IN (${inList(tagCount)})`;
   const busy = `WITH busy AS (SELECT spider_id, COUNT(*) AS n FROM jobs WHERE state IN ('RUNNING', 'CANCELLING') GROUP BY spider_id)`;
   const columns = `j.id, j.spider_id, j.project_id, p.name AS project_name, s.name AS spider_name, s.settings_json AS spider_settings,
@@ -70,9 +70,9 @@ function candidatesSql(kind: Db['kind'], tagCount: number): string {
         SELECT j.id, j.spider_id, j.project_id, j.priority, j.created_at FROM jobs j
         WHERE j.spider_id = s.id AND j.state = 'PENDING' AND ${tagClause}
         ORDER BY j.priority DESC, j.created_at ASC, j.id ASC
-        LIMIT LEAST(?, s.concurrency - COALESCE(b.n, 0)) FOR UPDATE SKIP LOCKED) j
+        LIMIT LEAST(?, s.concurrency - COALESCE(b.n, 0)) ${lock ? 'FOR UPDATE SKIP LOCKED' : ''}) j
       WHERE COALESCE(b.n, 0) < s.concurrency
-      ${order} LIMIT ? FOR NO KEY UPDATE OF s SKIP LOCKED`;
+      ${order} LIMIT ? ${lock ? 'FOR NO KEY UPDATE OF s SKIP LOCKED' : ''}`;
   }
   return `${busy}
     SELECT ${columns}
@@ -82,6 +82,11 @@ function candidatesSql(kind: Db['kind'], tagCount: number): string {
       ORDER BY j.priority DESC, j.created_at ASC, j.id ASC LIMIT ?)
     WHERE COALESCE(b.n, 0) < s.concurrency
     ${order} LIMIT ?`;
+}
+
+/** Whether a claim for agents with these tags would find a job now (a read without locks or a transaction). */
+export async function anyClaimable(db: Db, tags: readonly string[]): Promise<boolean> {
+  return (await db.query(candidatesSql(db.kind, tags.length, false), [...tags, 1, 1])).length > 0;
 }
 
 export async function claimBatch(db: Db, tags: readonly string[], claimants: readonly BatchClaimant[]): Promise<ClaimResult> {

@@ -10,11 +10,19 @@ import type { Deps } from '../domain/deps.js';
 import { loseJob } from '../domain/jobs/job-reports.js';
 import * as jobsRepo from '../storage/jobs-repo.js';
 import * as sessionsRepo from '../storage/sessions-repo.js';
-import { claimBatch, type ClaimedJob, type ClaimResult } from './claim-batch.js';
+import { anyClaimable, claimBatch, type ClaimedJob, type ClaimResult } from './claim-batch.js';
 import { jobName } from '../domain/jobs/job-names.js';
 import { jobToProto } from './job-to-proto.js';
 import type { LiveSession } from './live-session.js';
 import type { Wakeup, Wakeups } from './wakeups.js';
+
+/**
+ * How a fill starts: 'claim' at once (jobs were queued, an agent joined), or
+ * 'probe' (capacity was freed, the sweep): a cheaper look for claimable jobs first.
+ */
+export type FillMode = 'claim' | 'probe';
+
+const stronger = (a: FillMode | undefined, b: FillMode): FillMode => (a === 'claim' || b === 'claim' ? 'claim' : 'probe');
 
 export interface DispatcherSettings {
   nodeTimeoutSeconds: number;
@@ -26,8 +34,11 @@ export class Dispatcher {
   private readonly sessions = new Map<string, LiveSession>();
   /** Sessions by tag group (their sorted tags): the unit of a claim. */
   private readonly groups = new Map<string, Set<LiveSession>>();
-  /** Tag groups being filled now; a wake-up during a fill asks for one more round. */
-  private readonly filling = new Map<string, boolean>();
+  /** Groups to fill at the next turn of the event loop: wake-ups that come together cost one fill. */
+  private readonly wanted = new Map<string, FillMode>();
+  private fillScheduled = false;
+  /** Tag groups being filled now, with the mode of one more round if a wake-up came meanwhile. */
+  private readonly filling = new Map<string, FillMode | undefined>();
   private timer: NodeJS.Timeout | undefined;
   private rotation = 0;
   private startedAt = Date.now();
@@ -64,7 +75,7 @@ export class Dispatcher {
     this.sessions.set(session.sessionId, session);
     const group = tagKey(session);
     this.groups.set(group, (this.groups.get(group) ?? new Set()).add(session));
-    this.fillGroup(group);
+    this.requestFill(group, 'claim');
   }
 
   remove(sessionId: string): void {
@@ -85,39 +96,54 @@ export class Dispatcher {
   /**
    * Fills local sessions with free slots. Sessions are grouped by their tag
    * set: within a group, once a claim finds nothing, no other session of the
-   * group can find anything either, so a wake-up costs one empty claim per
-   * group, not one per agent.
+   * group can find anything either, so a wake-up costs one claim per group,
+   * not one per agent.
    */
-  fillAll(): void {
-    for (const g of this.groups.keys()) this.fillGroup(g);
+  fillAll(mode: FillMode): void {
+    for (const g of this.groups.keys()) this.requestFill(g, mode);
   }
 
-  /** Fills the group of `session` (after it joined or finished a job). */
+  /** Fills the group of `session` after it finished a job. */
   fill(session: LiveSession): void {
-    this.fillGroup(tagKey(session));
+    this.requestFill(tagKey(session), 'probe');
   }
 
-  private fillGroup(group: string): void {
+  private requestFill(group: string, mode: FillMode): void {
+    this.wanted.set(group, stronger(this.wanted.get(group), mode));
+    if (this.fillScheduled) return;
+    this.fillScheduled = true;
+    setImmediate(() => {
+      this.fillScheduled = false;
+      const wanted = [...this.wanted];
+      this.wanted.clear();
+      for (const [g, m] of wanted) this.fillGroup(g, m);
+    });
+  }
+
+  private fillGroup(group: string, mode: FillMode): void {
     if (this.filling.has(group)) {
-      this.filling.set(group, true); // run once more when the current round ends
+      this.filling.set(group, stronger(this.filling.get(group), mode)); // once more when the current round ends
       return;
     }
-    this.filling.set(group, false);
-    void this.fillGroupLoop(group).finally(() => {
+    this.filling.set(group, undefined);
+    void this.fillGroupLoop(group, mode).finally(() => {
       const again = this.filling.get(group);
       this.filling.delete(group);
-      if (again) this.fillGroup(group);
+      if (again) this.fillGroup(group, again);
     });
   }
 
   /** One batched claim for every free slot of the group, then the assignments go out. */
-  private async fillGroupLoop(group: string): Promise<void> {
+  private async fillGroupLoop(group: string, mode: FillMode): Promise<void> {
     const members = [...(this.groups.get(group) ?? [])].filter((s) => s.jobs.size < s.slots);
     if (members.length === 0) return;
     this.rotation = (this.rotation + 1) % members.length;
     const rotated = [...members.slice(this.rotation), ...members.slice(0, this.rotation)];
     let claimed: ClaimResult;
     try {
+      // Freed capacity: often nothing waits, and a look without a
+      // transaction (one round trip, not three) says so for less.
+      if (mode === 'probe' && !(await anyClaimable(this.deps.db, rotated[0]!.tags))) return;
       claimed = await claimBatch(
         this.deps.db,
         rotated[0]!.tags,
@@ -134,7 +160,7 @@ export class Dispatcher {
     );
     // Jobs were passed over for their spider's concurrency while slots were
     // left: another round looks at the jobs behind them.
-    if (claimed.passedOver && rotated.some((s) => s.jobs.size < s.slots)) this.filling.set(group, true);
+    if (claimed.passedOver && rotated.some((s) => s.jobs.size < s.slots)) this.filling.set(group, 'claim');
   }
 
   /** Sends a claimed job to its agent. */
@@ -164,8 +190,8 @@ export class Dispatcher {
   }
 
   private onWakeup(w: Wakeup): void {
-    if (w.type === 'runnable') this.fillAll();
-    else void this.forwardCancel(w.jobId);
+    if (w.type === 'cancel') void this.forwardCancel(w.jobId);
+    else this.fillAll(w.type === 'queued' ? 'claim' : 'probe');
   }
 
   private async forwardCancel(jobId: string): Promise<void> {
@@ -185,7 +211,7 @@ export class Dispatcher {
       // again: while it was down they could not send heartbeats (with one
       // server), so their silence says nothing yet.
       if (Date.now() - this.startedAt < this.settings.nodeTimeoutSeconds * 1000) {
-        this.fillAll();
+        this.fillAll('probe');
         return;
       }
       const cutoff = new Date(Date.now() - this.settings.nodeTimeoutSeconds * 1000).toISOString();
@@ -197,7 +223,7 @@ export class Dispatcher {
       for (const jobId of await sessionsRepo.jobsOfSilentNodes(this.deps.db, cutoff)) {
         await loseJob(this.deps, jobId, 'agent went silent');
       }
-      this.fillAll();
+      this.fillAll('probe');
     } catch (err) {
       this.logger.warn({ err }, 'dispatch sweep failed');
     }

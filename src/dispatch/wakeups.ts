@@ -11,18 +11,24 @@ import type { Logger } from 'pino';
 import type { DomainEvents } from '../domain/deps.js';
 import { CoalescedTask } from '../storage/coalesced-task.js';
 import type { Db } from '../storage/database.js';
+import { countWorkerIdHolders } from '../storage/worker-id.js';
 
 const CHANNEL = 'scrapydd_dispatch';
-const RUNNABLE_NOTICE_MS = 10;
+const NOTICE_MS = 10;
+const PEERS_CHECK_MS = 1000;
 
-export type Wakeup = { type: 'runnable' } | { type: 'cancel'; jobId: string };
+/** New jobs were queued; capacity was freed (jobs may have become claimable); a running job is to be stopped. */
+export type Wakeup = { type: 'queued' } | { type: 'freed' } | { type: 'cancel'; jobId: string };
 
 export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements DomainEvents {
   private readonly origin = randomUUID();
   private listener: pg.Client | undefined;
   private closed = false;
-  /** Runnable wake-ups for other servers: a burst of new and finished jobs costs one NOTIFY per 10 ms, not one each. */
-  private readonly runnableNotice = new CoalescedTask(RUNNABLE_NOTICE_MS, () => this.notify({ type: 'runnable' }));
+  /** Wake-ups for other servers: a burst of new or finished jobs costs one NOTIFY per 10 ms, not one each. */
+  private readonly notices = {
+    queued: new CoalescedTask(NOTICE_MS, () => this.notify({ type: 'queued' })),
+    freed: new CoalescedTask(NOTICE_MS, () => this.notify({ type: 'freed' })),
+  };
 
   constructor(
     private readonly db: Db,
@@ -35,6 +41,18 @@ export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements Domai
   async start(): Promise<void> {
     if (!this.pgUrl) return;
     await this.connect();
+    await this.checkPeers();
+    this.peersTimer = setInterval(() => void this.checkPeers(), PEERS_CHECK_MS);
+    this.peersTimer.unref();
+  }
+
+  /** Other servers on this database? NOTIFY only then (checked every PEERS_CHECK_MS). */
+  private peers = true;
+  private peersTimer: NodeJS.Timeout | undefined;
+
+  private async checkPeers(): Promise<void> {
+    const holders = await countWorkerIdHolders(this.db).catch(() => 2);
+    this.peers = holders > 1;
   }
 
   private async connect(): Promise<void> {
@@ -57,14 +75,16 @@ export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements Domai
     await client.query(`LISTEN ${CHANNEL}`);
     this.listener = client;
     // Whatever was announced while we were not listening: look again.
-    this.emit('wakeup', { type: 'runnable' });
+    this.emit('wakeup', { type: 'queued' });
   }
 
   private announce(event: Wakeup): void {
     this.emit('wakeup', event);
-    if (this.db.kind !== 'postgres') return;
-    if (event.type === 'runnable') this.runnableNotice.request();
-    else void this.notify(event);
+    // A server alone on its database needs tell no one; a server that joins
+    // is seen within PEERS_CHECK_MS, and its sweep covers that gap.
+    if (this.db.kind !== 'postgres' || !this.peers) return;
+    if (event.type === 'cancel') void this.notify(event);
+    else this.notices[event.type].request();
   }
 
   /** NOTIFY the other servers (a hint: their sweep covers a lost one). */
@@ -74,8 +94,12 @@ export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements Domai
       .then(() => undefined, (err: unknown) => this.logger.warn({ err }, 'NOTIFY failed'));
   }
 
-  jobRunnable(): void {
-    this.announce({ type: 'runnable' });
+  jobsQueued(): void {
+    this.announce({ type: 'queued' });
+  }
+
+  capacityFreed(): void {
+    this.announce({ type: 'freed' });
   }
 
   jobCancelRequested(jobId: string): void {
@@ -84,6 +108,7 @@ export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements Domai
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.peersTimer);
     await this.listener?.end().catch(() => undefined);
   }
 }

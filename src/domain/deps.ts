@@ -22,13 +22,15 @@ export interface DomainSettings {
 
 /** What the domain announces to dispatch (in-process, and to other servers on PostgreSQL). */
 export interface DomainEvents {
-  /** A job may be claimable (new job, freed slot or concurrency). */
-  jobRunnable(): void;
+  /** New PENDING jobs were queued (a run, a retry). */
+  jobsQueued(): void;
+  /** Slots or concurrency were freed (a job ended, a spider's concurrency rose): waiting jobs may be claimable now. */
+  capacityFreed(): void;
   /** A running job must be stopped on whichever server holds its agent. */
   jobCancelRequested(jobId: string): void;
 }
 
-export const NO_EVENTS: DomainEvents = { jobRunnable: () => undefined, jobCancelRequested: () => undefined };
+export const NO_EVENTS: DomainEvents = { jobsQueued: () => undefined, capacityFreed: () => undefined, jobCancelRequested: () => undefined };
 
 export interface Deps {
   readonly events: DomainEvents;

@@ -37,3 +37,17 @@ export async function leaseWorkerId(db: Db): Promise<WorkerIdLease> {
   await runner.release();
   throw new Error(`all ${MAX_WORKER_ID + 1} snowflake worker ids are taken: too many servers on one database`);
 }
+
+/**
+ * How many processes hold a worker id on this PostgreSQL database now:
+ * servers (and CLI commands while they run). One means this server is alone.
+ */
+export async function countWorkerIdHolders(db: Db): Promise<number> {
+  if (db.kind === 'sqlite') return 1;
+  const rows = await db.query(
+    `SELECT COUNT(*) AS n FROM pg_locks
+     WHERE locktype = 'advisory' AND classid = ? AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [LOCK_NAMESPACE],
+  );
+  return Number(rows[0]?.n ?? 0);
+}

@@ -55,6 +55,7 @@ export interface ReportOutcome {
  */
 export async function applyReports(deps: Deps, reports: readonly AgentReport[]): Promise<ReportOutcome[]> {
   const ended: Job[] = [];
+  let retried = false;
   // Heartbeats, starts, log lines and items need not wait for the WAL flush:
   // if a crash loses them, the agent re-sends log and items from the counts
   // the server reports at its next hello, and heartbeats come every few
@@ -104,7 +105,7 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
     });
     await reportSql.insertChunks(tx, chunks);
     await reportSql.writeBackJobs(tx, [...changed]);
-    for (const job of ended) if (job.state === 'FAILED') await retryIfAllowed(deps, tx, job);
+    for (const job of ended) if (job.state === 'FAILED' && (await retryIfAllowed(deps, tx, job))) retried = true;
     return outcomes;
   }, { asyncCommit });
   if (ended.length > 0) {
@@ -112,7 +113,8 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
       deps.logger.info({ job: job.key, state: job.state, warning: job.warning, exitCode: job.exitCode, items: job.itemCount }, 'job finished');
     }
     pruneSpiders(deps, ended.map((j) => j.spiderId));
-    deps.events.jobRunnable();
+    deps.events.capacityFreed();
+    if (retried) deps.events.jobsQueued();
   }
   return outcomes;
 }
@@ -145,24 +147,26 @@ export async function loseJob(deps: Deps, jobId: string, why: string): Promise<b
     const job = await jobsRepo.findJobById(tx, jobId);
     if (!job) return undefined;
     const moved = await jobsRepo.transitionJob(tx, job.id, ACTIVE_STATES, 'LOST', { close_reason: why, ended_at: new Date().toISOString() });
-    if (moved && job.state !== 'CANCELLING') await retryIfAllowed(deps, tx, job);
-    return moved ? job : undefined;
+    if (!moved) return undefined;
+    const retried = job.state !== 'CANCELLING' && (await retryIfAllowed(deps, tx, job));
+    return { job, retried };
   });
   if (lost) {
     deps.logger.warn({ jobId, why }, 'job lost');
-    pruneSpiders(deps, [lost.spiderId]);
-    deps.events.jobRunnable();
+    pruneSpiders(deps, [lost.job.spiderId]);
+    deps.events.capacityFreed();
+    if (lost.retried) deps.events.jobsQueued();
   }
   return lost !== undefined;
 }
 
-/** A new PENDING attempt of `job` when its spider's `retries` allow one more. */
-async function retryIfAllowed(deps: Deps, tx: Queryable, job: Job): Promise<void> {
+/** A new PENDING attempt of `job` when its spider's `retries` allow one more; whether one was queued. */
+async function retryIfAllowed(deps: Deps, tx: Queryable, job: Job): Promise<boolean> {
   const spider = await projectsRepo.findSpider(tx, job.projectId, job.spider);
   const retries = spider ? parseSpiderSettings(spider.settingsJson).retries : 0;
-  if (job.attempt > retries) return;
+  if (job.attempt > retries) return false;
   const id = deps.ids.next();
-  await jobsRepo.insertJob(tx, {
+  return jobsRepo.insertJob(tx, {
     id,
     key: retryKey(job.key, job.attempt),
     projectId: job.projectId,

@@ -52,7 +52,7 @@ export async function runSpider(deps: Deps, principal: Principal, input: RunInpu
   const result = await runsOf(deps).submit({ principal, input, id, key, createTime: new Date().toISOString() });
   if (result instanceof DomainError) throw result;
   deps.logger.info({ job: key, project: input.project, spider: input.spider, version: result.versionName, by: principal.username }, 'job queued');
-  deps.events.jobRunnable();
+  deps.events.jobsQueued();
   return result;
 }
 

@@ -69,6 +69,6 @@ export async function updateSpiderSettings(deps: Deps, principal: Principal, nam
   const problem = checkSpiderSettings(next);
   if (problem) throw new InvalidArgument(problem, { field: 'spider.settings' });
   await repo.updateSpiderSettings(deps.db, row.id, JSON.stringify(next));
-  deps.events.jobRunnable(); // a higher concurrency may free work
+  deps.events.capacityFreed(); // a higher concurrency may free work
   return (await repo.findSpider(deps.db, p.id, spider))!;
 }

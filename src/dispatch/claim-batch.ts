@@ -1,7 +1,7 @@
 /**
  * The claim: the statements that decide who runs what. Claims up to one job
  * per free slot for a group of agents with the same tags, in one transaction
- * of three statements however many jobs it claims. Invariants:
+ * of two statements (three on SQLite) however many jobs it claims. Invariants:
  * - each job is claimed once: candidates are locked FOR UPDATE SKIP LOCKED
  *   (PostgreSQL; SQLite transactions are serial) and moved only out of
  *   PENDING, so concurrent claimers take different jobs instead of waiting;
@@ -15,7 +15,7 @@
  *   batch is filled from that order and every project it served moves to the
  *   back, so projects alternate batch by batch and no backlog starves another.
  */
-import type { Db, Queryable } from '../storage/database.js';
+import type { Db } from '../storage/database.js';
 import { jobRow, type JobRow } from '../storage/jobs-repo.js';
 import { idString, nowParam, toNumber } from '../storage/sql-dialect.js';
 import { parseSpiderSettings } from '../domain/projects/spider-settings.js';
@@ -122,19 +122,29 @@ export async function claimBatch(db: Db, tags: readonly string[], claimants: rea
     // spiders were locked above, so it sees every claim of them committed
     // before, and none can commit until this transaction does.
     const now = nowParam();
+    const update = `UPDATE jobs SET state = 'RUNNING', node_id = picked.pick_node, session_id = picked.pick_session, started_at = ?, updated_at = ?
+       FROM picked LEFT JOIN active ON active.active_spider = picked.pick_spider
+       WHERE jobs.id = picked.pick_id AND jobs.state = 'PENDING' AND COALESCE(active.active_n, 0) <= picked.pick_max_others`;
+    const served = `UPDATE projects SET dispatch_seq = (SELECT COALESCE(MAX(dispatch_seq), 0) + 1 FROM projects)`;
     const moved = await tx.query(
       `WITH picked(pick_id, pick_node, pick_session, pick_spider, pick_max_others) AS (VALUES ${picks.map(() => '(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER))').join(', ')}),
        active(active_spider, active_n) AS (
          SELECT spider_id, COUNT(*) FROM jobs WHERE state IN ('RUNNING', 'CANCELLING') AND spider_id IN (SELECT pick_spider FROM picked) GROUP BY spider_id)
-       UPDATE jobs SET state = 'RUNNING', node_id = picked.pick_node, session_id = picked.pick_session, started_at = ?, updated_at = ?
-       FROM picked LEFT JOIN active ON active.active_spider = picked.pick_spider
-       WHERE jobs.id = picked.pick_id AND jobs.state = 'PENDING' AND COALESCE(active.active_n, 0) <= picked.pick_max_others
-       RETURNING *`,
+       ${
+         // PostgreSQL moves the projects served to the back in the same
+         // statement; SQLite (no writes in WITH) in a second one below.
+         tx.kind === 'postgres'
+           ? `, moved AS (${update} RETURNING jobs.*), served AS (${served} WHERE id IN (SELECT project_id FROM moved)) SELECT * FROM moved`
+           : `${update} RETURNING *`
+       }`,
       [...picks.flatMap((p) => [idString(p.row.id), p.claimant.nodeId, p.claimant.sessionId, idString(p.row.spider_id), p.maxOthers]), now, now],
     );
     if (moved.length === 0) return result;
     const movedById = new Map(moved.map((r) => [idString(r.id), r]));
-    await touchProjects(tx, [...new Set(moved.map((r) => idString(r.project_id)))]);
+    if (tx.kind === 'sqlite') {
+      const projectIds = [...new Set(moved.map((r) => idString(r.project_id)))];
+      await tx.query(`${served} WHERE id IN (${inList(projectIds.length)})`, projectIds);
+    }
     for (const { row, claimant } of picks) {
       const job = movedById.get(idString(row.id));
       if (!job) continue;
@@ -143,9 +153,4 @@ export async function claimBatch(db: Db, tags: readonly string[], claimants: rea
     }
     return result;
   });
-}
-
-/** Moves projects to the back of the round-robin, all in one statement. */
-async function touchProjects(tx: Queryable, projectIds: string[]): Promise<void> {
-  await tx.query(`UPDATE projects SET dispatch_seq = (SELECT COALESCE(MAX(dispatch_seq), 0) + 1 FROM projects) WHERE id IN (${inList(projectIds.length)})`, projectIds);
 }

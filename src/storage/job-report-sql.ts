@@ -1,7 +1,7 @@
 /**
  * The SQL that applies a batch of agent reports (domain/jobs/job-reports.ts)
- * in a constant number of statements: lock the jobs, insert their new log
- * and item chunks, write the jobs back.
+ * in a constant number of statements: lock the jobs, then insert their new
+ * log and item chunks and write the jobs back.
  */
 import type { Queryable } from './database.js';
 import { JOB_SELECT, jobRow, type ChunkKind, type JobRow } from './jobs-repo.js';
@@ -28,43 +28,61 @@ export interface NewChunk {
 }
 
 const CHUNK_ROWS_PER_STATEMENT = 1000;
-
-export async function insertChunks(q: Queryable, chunks: readonly NewChunk[]): Promise<void> {
-  for (let i = 0; i < chunks.length; i += CHUNK_ROWS_PER_STATEMENT) {
-    const part = chunks.slice(i, i + CHUNK_ROWS_PER_STATEMENT);
-    await q.query(
-      `INSERT INTO job_chunks (job_id, kind, first_index, count, data) VALUES ${part.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-      part.flatMap((c) => [c.jobId, c.kind, c.firstIndex, c.values.length, JSON.stringify(c.values)]),
-    );
-  }
-}
-
 const JOB_ROWS_PER_STATEMENT = 500;
 
 /**
- * Writes back what reports change on active jobs (pid, counts, and for jobs
- * that ended their end state and fields), one statement for many jobs. The
- * rows must have been read with lockJobsByKey in this transaction; a job
- * that is no longer active is left alone.
+ * Writes a batch's new chunks, and writes back what reports change on
+ * active jobs (pid, counts, and for jobs that ended their end state and
+ * fields): on PostgreSQL one statement for both, however many jobs (up to
+ * the limits above); on SQLite one each. The rows must have been read with
+ * lockJobsByKey in this transaction; a job that is no longer active is left
+ * alone.
  */
-export async function writeBackJobs(q: Queryable, jobs: readonly JobRow[]): Promise<void> {
+export async function writeReports(q: Queryable, jobs: readonly JobRow[], chunks: readonly NewChunk[]): Promise<void> {
+  if (q.kind === 'postgres' && chunks.length > 0 && chunks.length <= CHUNK_ROWS_PER_STATEMENT && jobs.length > 0 && jobs.length <= JOB_ROWS_PER_STATEMENT) {
+    const insert = chunkInsert(chunks);
+    const update = jobUpdate(q, jobs);
+    await q.query(`WITH added AS (${insert.sql}), ${update.sql}`, [...insert.params, ...update.params]);
+    return;
+  }
+  for (let i = 0; i < chunks.length; i += CHUNK_ROWS_PER_STATEMENT) {
+    const insert = chunkInsert(chunks.slice(i, i + CHUNK_ROWS_PER_STATEMENT));
+    await q.query(insert.sql, insert.params);
+  }
+  for (let i = 0; i < jobs.length; i += JOB_ROWS_PER_STATEMENT) {
+    const update = jobUpdate(q, jobs.slice(i, i + JOB_ROWS_PER_STATEMENT));
+    await q.query(`WITH ${update.sql}`, update.params);
+  }
+}
+
+function chunkInsert(chunks: readonly NewChunk[]): { sql: string; params: unknown[] } {
+  return {
+    sql: `INSERT INTO job_chunks (job_id, kind, first_index, count, data) VALUES ${chunks.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+    params: chunks.flatMap((c) => [c.jobId, c.kind, c.firstIndex, c.values.length, JSON.stringify(c.values)]),
+  };
+}
+
+/** `w(...) AS (VALUES ...) UPDATE jobs ...`, to follow a WITH. */
+function jobUpdate(q: Queryable, jobs: readonly JobRow[]): { sql: string; params: unknown[] } {
   const ts = q.kind === 'postgres' ? 'TIMESTAMPTZ' : 'TEXT';
   const tuple = `(CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS INTEGER),
     CAST(? AS BOOLEAN), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS ${ts}))`;
-  for (let i = 0; i < jobs.length; i += JOB_ROWS_PER_STATEMENT) {
-    const part = jobs.slice(i, i + JOB_ROWS_PER_STATEMENT);
-    await q.query(
-      `WITH w(w_id, w_pid, w_log, w_items, w_state, w_exit, w_warning, w_reason, w_stats, w_ended) AS (VALUES ${part.map(() => tuple).join(', ')})
+  return {
+    sql: `w(w_id, w_pid, w_log, w_items, w_state, w_exit, w_warning, w_reason, w_stats, w_ended) AS (VALUES ${jobs.map(() => tuple).join(', ')})
        UPDATE jobs SET pid = w.w_pid, log_line_count = w.w_log, item_count = w.w_items, state = w.w_state, exit_code = w.w_exit,
          warning = w.w_warning, close_reason = w.w_reason, stats_json = w.w_stats, ended_at = w.w_ended, updated_at = ?
        FROM w WHERE jobs.id = w.w_id AND jobs.state IN ('RUNNING', 'CANCELLING')`,
-      [
-        ...part.flatMap((j) => [
-          j.id, j.pid ?? null, j.logLineCount, j.itemCount, j.state, j.exitCode ?? null,
-          boolParam(q.kind, j.warning), j.closeReason, j.statsJson, j.endTime ?? null,
-        ]),
-        nowParam(),
-      ],
-    );
-  }
+    params: [
+      ...jobs.flatMap((j) => [
+        j.id, j.pid ?? null, j.logLineCount, j.itemCount, j.state, j.exitCode ?? null,
+        boolParam(q.kind, j.warning), j.closeReason, j.statsJson, j.endTime ?? null,
+      ]),
+      nowParam(),
+    ],
+  };
+}
+
+/** New chunks alone (tests, and writeReports beyond its one-statement limits). */
+export async function insertChunks(q: Queryable, chunks: readonly NewChunk[]): Promise<void> {
+  await writeReports(q, [], chunks);
 }

@@ -103,8 +103,7 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
       }
       changed.add(job);
     });
-    await reportSql.insertChunks(tx, chunks);
-    await reportSql.writeBackJobs(tx, [...changed]);
+    await reportSql.writeReports(tx, [...changed], chunks);
     for (const job of ended) if (job.state === 'FAILED' && (await retryIfAllowed(deps, tx, job))) retried = true;
     return outcomes;
   }, { asyncCommit });

@@ -84,6 +84,22 @@ function candidatesSql(kind: Db['kind'], tagCount: number, lock = true): string 
     ${order} LIMIT ?`;
 }
 
+/** Up to `max` free slots in dealing order: every claimant's first free slot, then every second one, and so on. */
+function dealingOrder(claimants: readonly BatchClaimant[], max: number): BatchClaimant[] {
+  const order: BatchClaimant[] = [];
+  for (let round = 0; order.length < max; round++) {
+    let any = false;
+    for (const c of claimants) {
+      if (c.free <= round) continue;
+      any = true;
+      order.push(c);
+      if (order.length === max) break;
+    }
+    if (!any) break;
+  }
+  return order;
+}
+
 /** Whether a claim for agents with these tags would find a job now (a read without locks or a transaction). */
 export async function anyClaimable(db: Db, tags: readonly string[]): Promise<boolean> {
   return (await db.query(candidatesSql(db.kind, tags.length, false), [...tags, 1, 1])).length > 0;
@@ -100,7 +116,7 @@ export async function claimBatch(db: Db, tags: readonly string[], claimants: rea
 
     // Deal the jobs out in order, one per claimant in turn, within each
     // spider's room as the snapshot saw it.
-    const slots = claimants.flatMap((c) => Array.from({ length: Math.max(0, c.free) }, (_, i) => ({ c, i }))).sort((x, y) => x.i - y.i).map((x) => x.c);
+    const slots = dealingOrder(claimants, locked.length);
     const dealt = new Map<string, number>();
     const picks: { row: (typeof locked)[number]; claimant: BatchClaimant; maxOthers: number }[] = [];
     for (const row of locked) {

@@ -44,7 +44,8 @@ export type AgentReport =
  */
 export interface ReportOutcome {
   ok: boolean;
-  ended?: Job;
+  /** The key of the job a `finished` report ended. */
+  ended?: string;
 }
 
 /**
@@ -54,7 +55,7 @@ export interface ReportOutcome {
  * from the server's counts after its next reconnect).
  */
 export async function applyReports(deps: Deps, reports: readonly AgentReport[]): Promise<ReportOutcome[]> {
-  const ended: Job[] = [];
+  const ended: reportSql.ReportedJob[] = [];
   let retried = false;
   // Heartbeats, starts, log lines and items need not wait for the WAL flush:
   // if a crash loses them, the agent re-sends log and items from the counts
@@ -72,7 +73,7 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
 
     const keys = [...new Set(reports.flatMap((r) => (r.type === 'heartbeat' ? [] : [r.key])))];
     const jobs = new Map((await reportSql.lockJobsByKey(tx, keys)).map((j) => [j.key, j]));
-    const changed = new Set<Job>();
+    const changed = new Set<reportSql.ReportedJob>();
     const chunks: reportSql.NewChunk[] = [];
     const endTime = new Date().toISOString();
     reports.forEach((r, i) => {
@@ -97,19 +98,24 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
         else job.itemCount += fresh.length;
       } else {
         const f = r.report;
-        Object.assign(job, { state: f.state, exitCode: f.exitCode, warning: f.warning, closeReason: f.closeReason, statsJson: f.statsJson, endTime });
+        job.end = { state: f.state, exitCode: f.exitCode, warning: f.warning, closeReason: f.closeReason, statsJson: f.statsJson, endTime };
+        job.state = f.state;
         ended.push(job);
-        outcomes[i] = { ok: true, ended: job };
+        outcomes[i] = { ok: true, ended: job.key };
       }
       changed.add(job);
     });
     await reportSql.writeReports(tx, [...changed], chunks);
-    for (const job of ended) if (job.state === 'FAILED' && (await retryIfAllowed(deps, tx, job))) retried = true;
+    for (const job of ended) {
+      if (job.state !== 'FAILED') continue;
+      const full = await jobsRepo.findJobById(tx, job.id);
+      if (full && (await retryIfAllowed(deps, tx, full))) retried = true;
+    }
     return outcomes;
   }, { asyncCommit });
   if (ended.length > 0) {
     for (const job of ended) {
-      deps.logger.info({ job: job.key, state: job.state, warning: job.warning, exitCode: job.exitCode, items: job.itemCount }, 'job finished');
+      deps.logger.info({ job: job.key, state: job.state, warning: job.end!.warning, exitCode: job.end!.exitCode, items: job.itemCount }, 'job finished');
     }
     pruneSpiders(deps, ended.map((j) => j.spiderId));
     deps.events.capacityFreed();

@@ -1,6 +1,6 @@
 /** Every migration, in order. Migrations are immutable once released: add new ones. */
 import { Initial1764000000001 } from './0001-initial.js';
 import { NodesAndJobs1764000000002 } from './0002-nodes-and-jobs.js';
-import { SpiderConcurrency1764000000003 } from './0003-spider-concurrency.js';
+import { DispatchIndexes1764000000003 } from './0003-dispatch-indexes.js';
 
-export const migrations = [Initial1764000000001, NodesAndJobs1764000000002, SpiderConcurrency1764000000003];
+export const migrations = [Initial1764000000001, NodesAndJobs1764000000002, DispatchIndexes1764000000003];

@@ -37,6 +37,7 @@ export class Dispatcher {
   /** Groups to fill at the next turn of the event loop: wake-ups that come together cost one fill. */
   private readonly wanted = new Map<string, FillMode>();
   private fillScheduled = false;
+  private fillSoon = false;
   /** Tag groups being filled now, with the mode of one more round if a wake-up came meanwhile. */
   private readonly filling = new Map<string, FillMode | undefined>();
   private timer: NodeJS.Timeout | undefined;
@@ -108,16 +109,29 @@ export class Dispatcher {
     this.requestFill(tagKey(session), 'probe');
   }
 
+  /**
+   * Queued jobs are claimed at the end of the current task; freed capacity
+   * waits for the next turn of the event loop, after the sessions have
+   * counted the ends that freed it (their batch's callbacks).
+   */
   private requestFill(group: string, mode: FillMode): void {
     this.wanted.set(group, stronger(this.wanted.get(group), mode));
-    if (this.fillScheduled) return;
-    this.fillScheduled = true;
-    setImmediate(() => {
-      this.fillScheduled = false;
-      const wanted = [...this.wanted];
-      this.wanted.clear();
-      for (const [g, m] of wanted) this.fillGroup(g, m);
-    });
+    if (mode === 'claim' && !this.fillSoon) {
+      this.fillSoon = true;
+      queueMicrotask(() => this.flushFills());
+    }
+    if (!this.fillScheduled) {
+      this.fillScheduled = true;
+      setImmediate(() => this.flushFills());
+    }
+  }
+
+  private flushFills(): void {
+    this.fillSoon = false;
+    this.fillScheduled = false;
+    const wanted = [...this.wanted];
+    this.wanted.clear();
+    for (const [g, m] of wanted) this.fillGroup(g, m);
   }
 
   private fillGroup(group: string, mode: FillMode): void {

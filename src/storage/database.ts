@@ -206,13 +206,21 @@ class PostgresDb implements Db {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query(options.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
+      // Not awaited before the first statement: the client sends that one the
+      // moment BEGIN is answered, without a turn of our event loop between.
+      const begun = client.query(options.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
+      begun.catch(() => undefined); // seen below, by whoever awaits it first
       const tx: Queryable = {
         kind: 'postgres',
-        query: async <R extends Row = Row>(sql: string, params: readonly unknown[] = []) =>
-          ((await client.query(this.statement(sql, params))).rows ?? []) as R[],
+        query: async <R extends Row = Row>(sql: string, params: readonly unknown[] = []) => {
+          const result = client.query(this.statement(sql, params));
+          result.catch(() => undefined); // awaited below, after BEGIN
+          await begun;
+          return ((await result).rows ?? []) as R[];
+        },
       };
       const value = await fn(tx);
+      await begun;
       await client.query('COMMIT');
       return value;
     } catch (err) {

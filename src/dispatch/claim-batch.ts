@@ -70,7 +70,7 @@ function candidatesSql(kind: Db['kind'], tagCount: number, lock = true): string 
         SELECT j.id, j.spider_id, j.project_id, j.priority, j.created_at FROM jobs j
         WHERE j.spider_id = s.id AND j.state = 'PENDING' AND ${tagClause}
         ORDER BY j.priority DESC, j.created_at ASC, j.id ASC
-        LIMIT LEAST(?, s.concurrency - COALESCE(b.n, 0)) ${lock ? 'FOR UPDATE SKIP LOCKED' : ''}) j
+        LIMIT LEAST(?, GREATEST(0, s.concurrency - COALESCE(b.n, 0))) ${lock ? 'FOR UPDATE SKIP LOCKED' : ''}) j
       WHERE COALESCE(b.n, 0) < s.concurrency
       ${order} LIMIT ? ${lock ? 'FOR NO KEY UPDATE OF s SKIP LOCKED' : ''}`;
   }

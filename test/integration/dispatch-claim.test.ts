@@ -77,6 +77,18 @@ for (const kind of testDatabaseKinds()) {
       for (const j of await jobsRepo.listJobs(db, { projectId }, undefined, 100)) await jobsRepo.transitionJob(db, j.id, ['PENDING', 'RUNNING'], 'CANCELLED');
     });
 
+    it('claims nothing of a spider whose concurrency was lowered below its running jobs, and claims the others', async () => {
+      const { projectId, spiderIds } = await seedProject(db, 'lowered', ['s', 't']);
+      await setConcurrency(db, spiderIds.get('s')!, 3);
+      for (let i = 0; i < 4; i++) await addJob(db, projectId, spiderIds.get('s')!, { priority: 5 });
+      for (let i = 0; i < 3; i++) assert.ok(await claimNextJob(db, { nodeId: '5', sessionId: '5', tags: [] }));
+      await setConcurrency(db, spiderIds.get('s')!, 1);
+      const other = await addJob(db, projectId, spiderIds.get('t')!);
+      assert.equal((await claimNextJob(db, { nodeId: '5', sessionId: '5', tags: [] }))?.id, other);
+      assert.equal(await claimNextJob(db, { nodeId: '5', sessionId: '5', tags: [] }), undefined);
+      for (const j of await jobsRepo.listJobs(db, { projectId }, undefined, 100)) await jobsRepo.transitionJob(db, j.id, ['PENDING', 'RUNNING'], 'CANCELLED');
+    });
+
     it('claims by priority, then round-robin between projects, then age', async () => {
       const a = await seedProject(db, 'rr_a', ['s']);
       const b = await seedProject(db, 'rr_b', ['s']);

@@ -118,17 +118,21 @@ export class Dispatcher {
     this.wanted.set(group, stronger(this.wanted.get(group), mode));
     if (mode === 'claim' && !this.fillSoon) {
       this.fillSoon = true;
-      queueMicrotask(() => this.flushFills());
+      queueMicrotask(() => {
+        this.fillSoon = false;
+        this.flushFills();
+      });
     }
     if (!this.fillScheduled) {
       this.fillScheduled = true;
-      setImmediate(() => this.flushFills());
+      setImmediate(() => {
+        this.fillScheduled = false;
+        this.flushFills();
+      });
     }
   }
 
   private flushFills(): void {
-    this.fillSoon = false;
-    this.fillScheduled = false;
     const wanted = [...this.wanted];
     this.wanted.clear();
     for (const [g, m] of wanted) this.fillGroup(g, m);

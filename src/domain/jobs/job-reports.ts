@@ -16,6 +16,7 @@ import { parseSpiderSettings } from '../projects/spider-settings.js';
 import * as projectsRepo from '../../storage/projects-repo.js';
 import { ACTIVE_STATES, type JobState } from './job-state.js';
 import { retryKey } from './job-names.js';
+import { afterJobEnds, recordJobEnds, type EndedJob } from './job-end-effects.js';
 
 export type Job = jobsRepo.JobRow;
 
@@ -56,6 +57,7 @@ export interface ReportOutcome {
  */
 export async function applyReports(deps: Deps, reports: readonly AgentReport[]): Promise<ReportOutcome[]> {
   const ended: reportSql.ReportedJob[] = [];
+  let effects: EndedJob[] = [];
   let retried = false;
   // Heartbeats, starts, log lines and items need not wait for the WAL flush:
   // if a crash loses them, the agent re-sends log and items from the counts
@@ -64,6 +66,9 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
   const asyncCommit = !reports.some((r) => r.type === 'finished');
   const outcomes = await deps.db.transaction(async (tx) => {
     const outcomes: ReportOutcome[] = reports.map(() => ({ ok: true }));
+    // A retried transaction starts over.
+    ended.length = 0;
+    effects = [];
 
     const beats = reports.flatMap((r, i) => (r.type === 'heartbeat' ? [{ i, r }] : []));
     if (beats.length > 0) {
@@ -107,10 +112,15 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
     });
     await reportSql.writeReports(tx, [...changed], chunks);
     for (const job of ended) {
-      if (job.state !== 'FAILED') continue;
-      const full = await jobsRepo.findJobById(tx, job.id);
-      if (full && (await retryIfAllowed(deps, tx, full))) retried = true;
+      let again = false;
+      if (job.state === 'FAILED') {
+        const full = await jobsRepo.findJobById(tx, job.id);
+        again = full !== undefined && (await retryIfAllowed(deps, tx, full));
+        if (again) retried = true;
+      }
+      effects.push({ id: job.id, key: job.key, spiderId: job.spiderId, state: job.state, retried: again });
     }
+    await recordJobEnds(deps, tx, effects);
     return outcomes;
   }, { asyncCommit });
   if (ended.length > 0) {
@@ -120,6 +130,7 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
     pruneSpiders(deps, ended.map((j) => j.spiderId));
     deps.events.capacityFreed();
     if (retried) deps.events.jobsQueued();
+    afterJobEnds(deps, effects);
   }
   return outcomes;
 }
@@ -154,13 +165,16 @@ export async function loseJob(deps: Deps, jobId: string, why: string): Promise<b
     const moved = await jobsRepo.transitionJob(tx, job.id, ACTIVE_STATES, 'LOST', { close_reason: why, ended_at: new Date().toISOString() });
     if (!moved) return undefined;
     const retried = job.state !== 'CANCELLING' && (await retryIfAllowed(deps, tx, job));
-    return { job, retried };
+    const effect: EndedJob = { id: job.id, key: job.key, spiderId: job.spiderId, state: 'LOST', retried };
+    await recordJobEnds(deps, tx, [effect]);
+    return { job, retried, effect };
   });
   if (lost) {
     deps.logger.warn({ jobId, why }, 'job lost');
     pruneSpiders(deps, [lost.job.spiderId]);
     deps.events.capacityFreed();
     if (lost.retried) deps.events.jobsQueued();
+    afterJobEnds(deps, [lost.effect]);
   }
   return lost !== undefined;
 }

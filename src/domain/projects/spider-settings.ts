@@ -43,6 +43,8 @@ export function parseSpiderSettings(json: string): SpiderSettings {
 
 const TAG = /^[A-Za-z0-9_.-]{1,64}$/;
 const SETTING_KEY = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+const ARG_NAME = /^[^=\s][^=]{0,199}$/; // scrapy crawl -a NAME=VALUE
+const MAX_REQUIREMENTS = 100;
 
 /** The fields `update_mask` may name (settings.x), checked and merged over `current`. */
 export const UPDATABLE_SETTINGS = ['tag', 'concurrency', 'timeout_seconds', 'retries', 'priority', 'args', 'scrapy_settings', 'extra_requirements', 'disabled'] as const;
@@ -54,5 +56,13 @@ export function checkSpiderSettings(s: SpiderSettings): string | undefined {
   if (!Number.isInteger(s.retries) || s.retries < 0 || s.retries > 100) return 'settings.retries must be 0..100';
   if (!Number.isFinite(s.priority)) return 'settings.priority must be a finite number';
   for (const k of Object.keys(s.scrapySettings)) if (!SETTING_KEY.test(k)) return `settings.scrapy_settings: '${k}' is not a Scrapy setting name`;
+  for (const k of Object.keys(s.args)) if (!ARG_NAME.test(k)) return `settings.args: '${k}' is not a spider argument name`;
+  if (s.extraRequirements.length > MAX_REQUIREMENTS) return `settings.extra_requirements: at most ${MAX_REQUIREMENTS} requirements`;
+  for (const r of s.extraRequirements) {
+    // pip reads each as one requirement line: no options (--index-url ...), no second line.
+    if (r.trim() === '' || r.length > 500 || /[\r\n]/.test(r) || r.trim().startsWith('-')) {
+      return `settings.extra_requirements: ${JSON.stringify(r.slice(0, 80))} is not a pip requirement (e.g. "requests>=2.31"; options are not allowed)`;
+    }
+  }
   return undefined;
 }

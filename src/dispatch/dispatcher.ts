@@ -201,9 +201,12 @@ export class Dispatcher {
         },
       });
     } catch (err) {
-      // The job stays RUNNING on this node; the agent's next hello (or
-      // node_timeout) settles it. Never requeued blindly: it might be running.
-      this.logger.warn({ err, job: job.key, node: session.nodeId }, 'sending an assignment failed');
+      // The job stays RUNNING on this node: never requeued blindly, it might
+      // have reached the agent. The stream is ended so the agent reconnects
+      // at once and its hello (running jobs) settles it; an agent that does
+      // not come back loses it at node_timeout.
+      this.logger.warn({ err, job: job.key, node: session.nodeId }, 'sending an assignment failed; ending the session');
+      session.end('an assignment could not be sent');
     }
   }
 

@@ -133,6 +133,9 @@ function buildServer(r: Reader): ServerConfig {
     cancelGraceSeconds: r.number('cancel_grace'),
     misfireGraceSeconds: r.number('misfire_grace'),
     jobsToKeep: r.number('jobs_to_keep'),
+    webhookAllowPrivate: r.bool('webhook_allow_private'),
+    webhookMaxAttempts: r.number('webhook_max_attempts'),
+    webhookTimeoutSeconds: r.number('webhook_timeout'),
   };
 }
 

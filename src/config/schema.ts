@@ -185,6 +185,25 @@ export const SERVER_KEYS: Readonly<Record<string, KeySpec>> = {
     origin: 'new',
     description: 'Finished jobs kept per spider (with their logs and items); older ones are deleted.',
   },
+  webhook_allow_private: {
+    type: 'bool',
+    default: 'false',
+    origin: 'new',
+    description: 'Let webhooks reach loopback, private, link-local and other non-public addresses.',
+  },
+  webhook_max_attempts: {
+    type: 'int',
+    default: '8',
+    min: 1,
+    origin: 'new',
+    description: "Requests per item before a webhook delivery gives up (FAILED) and the webhook's next delivery starts.",
+  },
+  webhook_timeout: {
+    type: 'duration-seconds',
+    default: '30',
+    origin: 'new',
+    description: 'Time limit of one webhook request; a request past it is retried.',
+  },
 };
 
 export const AGENT_KEYS: Readonly<Record<string, KeySpec>> = {

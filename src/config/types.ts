@@ -38,6 +38,9 @@ export interface ServerConfig {
   readonly cancelGraceSeconds: number;
   readonly misfireGraceSeconds: number;
   readonly jobsToKeep: number;
+  readonly webhookAllowPrivate: boolean;
+  readonly webhookMaxAttempts: number;
+  readonly webhookTimeoutSeconds: number;
 }
 
 export interface AgentConfig {

@@ -1,9 +1,11 @@
 /** A job row as the API's Job message (shared by the Job API and agent assignments). */
-import { Job_State, type Job } from '../../gen/scrapydd/v1/job.js';
+import { Job_State, WebhookDelivery_State, type Job, type WebhookDelivery } from '../../gen/scrapydd/v1/job.js';
 import { jobName, retriedKey } from '../domain/jobs/job-names.js';
 import type { JobRow } from '../storage/jobs-repo.js';
+import type { DeliveryRow } from '../storage/webhooks-repo.js';
 
-export function jobToProto(j: JobRow): Job {
+/** `delivery`: the job's webhook delivery, when the caller looked it up (the Job API does; assignments do not). */
+export function jobToProto(j: JobRow, delivery?: DeliveryRow): Job {
   const retried = retriedKey(j.key, j.attempt);
   return {
     name: jobName(j.project, j.spider, j.key),
@@ -28,5 +30,19 @@ export function jobToProto(j: JobRow): Job {
     statsJson: j.statsJson,
     logLineCount: String(j.logLineCount),
     retryOf: retried === undefined ? '' : jobName(j.project, j.spider, retried),
+    webhookDelivery: delivery && deliveryToProto(delivery),
+  };
+}
+
+export function deliveryToProto(d: DeliveryRow): WebhookDelivery {
+  const retrying = d.state === 'DELIVERING' && d.itemAttempts > 0;
+  return {
+    state: WebhookDelivery_State[d.state],
+    deliveredItems: String(d.nextIndex),
+    totalItems: String(d.totalItems),
+    attempts: d.attempts,
+    lastError: d.lastError,
+    payloadUrl: d.payloadUrl,
+    nextAttemptTime: retrying ? d.nextAttemptTime : undefined,
   };
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { SnowflakeGenerator } from '../ids/snowflake.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { Db } from '../storage/database.js';
+import type { WebhookSettings } from './webhooks/webhook-settings.js';
 
 export interface DomainSettings {
   readonly enableAuthentication: boolean;
@@ -18,6 +19,8 @@ export interface DomainSettings {
   readonly cancelGraceSeconds: number;
   /** Finished jobs kept per spider. */
   readonly jobsToKeep: number;
+  /** webhook_* keys; DEFAULT_WEBHOOK_SETTINGS when unset. */
+  readonly webhooks?: WebhookSettings;
 }
 
 /** What the domain announces to dispatch (in-process, and to other servers on PostgreSQL). */

@@ -36,6 +36,11 @@ export async function openAppContext(config: ServerConfig, logger: Logger): Prom
       tmpDir: join(config.dataDir, 'tmp'),
       cancelGraceSeconds: config.cancelGraceSeconds,
       jobsToKeep: config.jobsToKeep,
+      webhooks: {
+        allowPrivate: config.webhookAllowPrivate,
+        maxAttempts: config.webhookMaxAttempts,
+        timeoutMs: config.webhookTimeoutSeconds * 1000,
+      },
     },
   };
   if (config.runnerType === 'docker') void warnIfNoDockerRunner(config, logger);

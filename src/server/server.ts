@@ -18,9 +18,12 @@ import { addGuardedReflection } from './grpc/guarded-reflection.js';
 import { makeHttpApp } from './http/http-app.js';
 import { makeRestHandler } from './http/rest-handler.js';
 import { isJobFilePath, makeJobFilesHandler } from './http/job-files.js';
+import { isWebhookPath, makeWebhookHandler } from './http/webhook-endpoint.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { Wakeups } from '../dispatch/wakeups.js';
 import { onNodeDeleted } from '../domain/nodes/node-events.js';
+import { DeliveryWorker } from '../domain/webhooks/delivery-worker.js';
+import { DEFAULT_WEBHOOK_SETTINGS } from '../domain/webhooks/webhook-settings.js';
 import { createSniffingListener } from './listener.js';
 import { authInterceptor, loggingInterceptor, Pipeline, requestIdInterceptor } from './pipeline.js';
 import { collectRoutes } from './rest/http-rules.js';
@@ -74,10 +77,13 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       rest: makeRestHandler({ router, bindings, pipeline, maxUploadSizeBytes: config.maxUploadSizeBytes }),
       scrapyd: makeScrapydApi({ deps, pipeline, nodeName: config.nodeName }),
       jobFiles: { handles: isJobFilePath, handle: makeJobFilesHandler(deps, pipeline) },
+      webhook: { handles: isWebhookPath, handle: makeWebhookHandler(deps, pipeline) },
     }),
   );
+  const webhookWorker = new DeliveryWorker(deps.db, deps.settings.webhooks ?? DEFAULT_WEBHOOK_SETTINGS, logger.child({ component: 'webhooks' }));
   await wakeups.start();
   dispatcher.start();
+  webhookWorker.start();
   // A deleted node's stream ends here at once; other servers notice at its next heartbeat.
   const unsubscribe = onNodeDeleted((nodeId) => dispatcher.sessionOfNode(nodeId)?.end('node deleted'));
   const listener = createSniffingListener(injector, web);
@@ -102,6 +108,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     async close() {
       unsubscribe();
       dispatcher.stop();
+      await webhookWorker.stop();
       await wakeups.close();
       const tlsClosed = tlsListener?.close(1000);
       // Stop accepting, then end the open connections: close() alone would wait for idle keep-alive clients.

@@ -210,13 +210,19 @@ export async function readChunks(q: Queryable, jobId: string, kind: ChunkKind, f
   return rows.map((r) => ({ firstIndex: toNumber(r.first_index), values: JSON.parse(String(r.data)) as string[] }));
 }
 
-/** Deletes a spider's finished jobs beyond the newest `keep` (their log and item chunks go with them). */
+/**
+ * Deletes a spider's finished jobs beyond the newest `keep` (their log and
+ * item chunks go with them). A job whose webhook delivery is still open is
+ * kept until it is finished: its items are what the delivery sends.
+ */
 export async function pruneFinishedJobs(q: Queryable, spiderId: string, keep: number): Promise<number> {
   const all = q.kind === 'postgres' ? 'ALL' : '-1';
   const rows = await q.query(
     `DELETE FROM jobs WHERE id IN (
        SELECT id FROM jobs WHERE spider_id = ? AND state IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'LOST')
-       ORDER BY created_at DESC, id DESC LIMIT ${all} OFFSET ?) RETURNING id`,
+       ORDER BY created_at DESC, id DESC LIMIT ${all} OFFSET ?)
+     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.job_id = jobs.id AND d.state IN ('PENDING', 'DELIVERING'))
+     RETURNING id`,
     [spiderId, keep],
   );
   return rows.length;

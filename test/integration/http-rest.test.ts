@@ -238,7 +238,6 @@ for (const kind of testDatabaseKinds()) {
 
       it('methods without an implementation answer 501 UNIMPLEMENTED to an authenticated caller', async () => {
         assertRestError(await call('GET', '/v1/projects/p/spiders/s/triggers'), 501, 'UNIMPLEMENTED', 'UNIMPLEMENTED', 'scrapydd.v1.TriggerService/ListTriggers is not implemented yet');
-        assertRestError(await call('DELETE', '/v1/projects/p/spiders/s/webhook'), 501, 'UNIMPLEMENTED', 'UNIMPLEMENTED');
         assertRestError(await call('GET', '/v1/projects/p/spiders/s/triggers', { auth: undefined }), 401, 'UNAUTHENTICATED', 'UNAUTHENTICATED');
       });
 

@@ -26,6 +26,8 @@ export interface SimAgentOptions {
   heartbeat?: boolean;
   outcome?: 'SUCCEEDED' | 'FAILED';
   items?: number;
+  /** The items each job reports (JSON lines); default `items` lines {"i": n}. */
+  itemLines?: string[];
 }
 
 export interface Assignment {
@@ -108,7 +110,7 @@ export class SimAgent extends EventEmitter {
   private start(job: string): void {
     const runMs = this.opts.runMs ?? 0;
     this.send({ event: { $case: 'jobStarted', jobStarted: { job, pid: 4242 } } });
-    const items = Array.from({ length: this.opts.items ?? 0 }, (_, i) => JSON.stringify({ i }));
+    const items = this.opts.itemLines ?? Array.from({ length: this.opts.items ?? 0 }, (_, i) => JSON.stringify({ i }));
     if (items.length) this.send({ event: { $case: 'jobItems', jobItems: { job, firstItem: '0', items } } });
     this.send({ event: { $case: 'jobLogLines', jobLogLines: { job, firstLine: '0', lines: [`started ${job}`] } } });
     const timer = Number.isFinite(runMs) ? setTimeout(() => this.finish(job, this.opts.outcome ?? 'SUCCEEDED'), runMs) : undefined;
@@ -123,7 +125,7 @@ export class SimAgent extends EventEmitter {
         $case: 'jobFinished',
         jobFinished: {
           job, state: Job_State[state], exitCode: 0, warning: false, closeReason: state === 'CANCELLED' ? 'cancelled' : 'finished',
-          statsJson: '{}', logLineCount: '1', itemCount: String(this.opts.items ?? 0),
+          statsJson: '{}', logLineCount: '1', itemCount: String(this.opts.itemLines?.length ?? this.opts.items ?? 0),
         },
       },
     });

@@ -57,6 +57,11 @@ export interface Job {
   logLineCount: string;
   /** The job this one retries, if any. */
   retryOf: string;
+  /**
+   * Where the job's items are in being sent to the spider's webhook; unset
+   * when the spider had no webhook when the job ended (or it was cancelled).
+   */
+  webhookDelivery: WebhookDelivery | undefined;
 }
 
 /** The life cycle of a job (see docs/jobs.md for the transitions). */
@@ -147,6 +152,85 @@ export interface Job_ScrapySettingsEntry {
   value: string;
 }
 
+/** A finished job's items on their way to its spider's webhook, one request per item. */
+export interface WebhookDelivery {
+  state: WebhookDelivery_State;
+  /** Items accepted so far (the delivery's cursor). */
+  deliveredItems: string;
+  totalItems: string;
+  /** Requests made, successful or not. */
+  attempts: number;
+  lastError: string;
+  /** The URL the items go to (the webhook's URL when the delivery began). */
+  payloadUrl: string;
+  /** When a failed request is tried again (DELIVERING after a failure). */
+  nextAttemptTime: string | undefined;
+}
+
+/** The life cycle of a delivery. */
+export enum WebhookDelivery_State {
+  /** STATE_UNSPECIFIED - Not set. */
+  STATE_UNSPECIFIED = 0,
+  /** PENDING - Queued: waits for the webhook's earlier deliveries. */
+  PENDING = 1,
+  /** DELIVERING - Sending, or waiting to retry an item. */
+  DELIVERING = 2,
+  /** DONE - Every item was accepted (2xx), or the job had none. */
+  DONE = 3,
+  /** FAILED - An item was refused past webhook_max_attempts (or could never be sent); see last_error. */
+  FAILED = 4,
+  /** CANCELLED - The webhook was deleted before the delivery finished. */
+  CANCELLED = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function webhookDelivery_StateFromJSON(object: any): WebhookDelivery_State {
+  switch (object) {
+    case 0:
+    case "STATE_UNSPECIFIED":
+      return WebhookDelivery_State.STATE_UNSPECIFIED;
+    case 1:
+    case "PENDING":
+      return WebhookDelivery_State.PENDING;
+    case 2:
+    case "DELIVERING":
+      return WebhookDelivery_State.DELIVERING;
+    case 3:
+    case "DONE":
+      return WebhookDelivery_State.DONE;
+    case 4:
+    case "FAILED":
+      return WebhookDelivery_State.FAILED;
+    case 5:
+    case "CANCELLED":
+      return WebhookDelivery_State.CANCELLED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return WebhookDelivery_State.UNRECOGNIZED;
+  }
+}
+
+export function webhookDelivery_StateToJSON(object: WebhookDelivery_State): string {
+  switch (object) {
+    case WebhookDelivery_State.STATE_UNSPECIFIED:
+      return "STATE_UNSPECIFIED";
+    case WebhookDelivery_State.PENDING:
+      return "PENDING";
+    case WebhookDelivery_State.DELIVERING:
+      return "DELIVERING";
+    case WebhookDelivery_State.DONE:
+      return "DONE";
+    case WebhookDelivery_State.FAILED:
+      return "FAILED";
+    case WebhookDelivery_State.CANCELLED:
+      return "CANCELLED";
+    case WebhookDelivery_State.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface GetJobRequest {
   name: string;
 }
@@ -220,6 +304,7 @@ function createBaseJob(): Job {
     statsJson: "",
     logLineCount: "0",
     retryOf: "",
+    webhookDelivery: undefined,
   };
 }
 
@@ -290,6 +375,9 @@ export const Job: MessageFns<Job> = {
     }
     if (message.retryOf !== "") {
       writer.uint32(178).string(message.retryOf);
+    }
+    if (message.webhookDelivery !== undefined) {
+      WebhookDelivery.encode(message.webhookDelivery, writer.uint32(186).fork()).join();
     }
     return writer;
   },
@@ -489,6 +577,14 @@ export const Job: MessageFns<Job> = {
             message.retryOf = reader.string();
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.webhookDelivery = WebhookDelivery.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -608,6 +704,11 @@ export const Job: MessageFns<Job> = {
         : isSet(object.retry_of)
         ? globalThis.String(object.retry_of)
         : "",
+      webhookDelivery: isSet(object.webhookDelivery)
+        ? WebhookDelivery.fromJSON(object.webhookDelivery)
+        : isSet(object.webhook_delivery)
+        ? WebhookDelivery.fromJSON(object.webhook_delivery)
+        : undefined,
     };
   },
 
@@ -691,6 +792,9 @@ export const Job: MessageFns<Job> = {
     if (message.retryOf !== "") {
       obj.retryOf = message.retryOf;
     }
+    if (message.webhookDelivery !== undefined) {
+      obj.webhookDelivery = WebhookDelivery.toJSON(message.webhookDelivery);
+    }
     return obj;
   },
 
@@ -737,6 +841,9 @@ export const Job: MessageFns<Job> = {
     message.statsJson = object.statsJson ?? "";
     message.logLineCount = object.logLineCount ?? "0";
     message.retryOf = object.retryOf ?? "";
+    message.webhookDelivery = (object.webhookDelivery !== undefined && object.webhookDelivery !== null)
+      ? WebhookDelivery.fromPartial(object.webhookDelivery)
+      : undefined;
     return message;
   },
 };
@@ -907,6 +1014,199 @@ export const Job_ScrapySettingsEntry: MessageFns<Job_ScrapySettingsEntry> = {
     const message = createBaseJob_ScrapySettingsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseWebhookDelivery(): WebhookDelivery {
+  return {
+    state: 0,
+    deliveredItems: "0",
+    totalItems: "0",
+    attempts: 0,
+    lastError: "",
+    payloadUrl: "",
+    nextAttemptTime: undefined,
+  };
+}
+
+export const WebhookDelivery: MessageFns<WebhookDelivery> = {
+  encode(message: WebhookDelivery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== 0) {
+      writer.uint32(8).int32(message.state);
+    }
+    if (message.deliveredItems !== "0") {
+      writer.uint32(16).int64(message.deliveredItems);
+    }
+    if (message.totalItems !== "0") {
+      writer.uint32(24).int64(message.totalItems);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(32).int32(message.attempts);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(42).string(message.lastError);
+    }
+    if (message.payloadUrl !== "") {
+      writer.uint32(50).string(message.payloadUrl);
+    }
+    if (message.nextAttemptTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextAttemptTime), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WebhookDelivery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWebhookDelivery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deliveredItems = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalItems = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.payloadUrl = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.nextAttemptTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WebhookDelivery {
+    return {
+      state: isSet(object.state) ? webhookDelivery_StateFromJSON(object.state) : 0,
+      deliveredItems: isSet(object.deliveredItems)
+        ? globalThis.String(object.deliveredItems)
+        : isSet(object.delivered_items)
+        ? globalThis.String(object.delivered_items)
+        : "0",
+      totalItems: isSet(object.totalItems)
+        ? globalThis.String(object.totalItems)
+        : isSet(object.total_items)
+        ? globalThis.String(object.total_items)
+        : "0",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      payloadUrl: isSet(object.payloadUrl)
+        ? globalThis.String(object.payloadUrl)
+        : isSet(object.payload_url)
+        ? globalThis.String(object.payload_url)
+        : "",
+      nextAttemptTime: isSet(object.nextAttemptTime)
+        ? globalThis.String(object.nextAttemptTime)
+        : isSet(object.next_attempt_time)
+        ? globalThis.String(object.next_attempt_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: WebhookDelivery): unknown {
+    const obj: any = {};
+    if (message.state !== 0) {
+      obj.state = webhookDelivery_StateToJSON(message.state);
+    }
+    if (message.deliveredItems !== "0") {
+      obj.deliveredItems = message.deliveredItems;
+    }
+    if (message.totalItems !== "0") {
+      obj.totalItems = message.totalItems;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.payloadUrl !== "") {
+      obj.payloadUrl = message.payloadUrl;
+    }
+    if (message.nextAttemptTime !== undefined) {
+      obj.nextAttemptTime = message.nextAttemptTime;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WebhookDelivery>): WebhookDelivery {
+    return WebhookDelivery.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WebhookDelivery>): WebhookDelivery {
+    const message = createBaseWebhookDelivery();
+    message.state = object.state ?? 0;
+    message.deliveredItems = object.deliveredItems ?? "0";
+    message.totalItems = object.totalItems ?? "0";
+    message.attempts = object.attempts ?? 0;
+    message.lastError = object.lastError ?? "";
+    message.payloadUrl = object.payloadUrl ?? "";
+    message.nextAttemptTime = object.nextAttemptTime ?? undefined;
     return message;
   },
 };

@@ -1,4 +1,4 @@
-/** The HTTP/1.1 side of the port: health, the REST API, the scrapyd API; later the web UI. */
+/** The HTTP/1.1 side of the port: health, the REST API, the scrapyd API, the webhook paths; later the web UI. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { sendJson } from './http-io.js';
@@ -11,6 +11,8 @@ export interface HttpAppParts {
   rest: RouteHandler;
   scrapyd: { handles(pathname: string): boolean; handle: RouteHandler };
   jobFiles: { handles(pathname: string): boolean; handle: RouteHandler };
+  /** /projects/{project}/spiders/{spider}/webhook (the product's webhook paths). */
+  webhook: { handles(pathname: string): boolean; handle: RouteHandler };
 }
 
 export function makeHttpApp(parts: HttpAppParts) {
@@ -39,6 +41,7 @@ export function makeHttpApp(parts: HttpAppParts) {
     if (path.startsWith('/v1/')) return parts.rest(req, res, url);
     if (parts.scrapyd.handles(path)) return parts.scrapyd.handle(req, res, url);
     if (parts.jobFiles.handles(path)) return parts.jobFiles.handle(req, res, url);
+    if (parts.webhook.handles(path)) return parts.webhook.handle(req, res, url);
     sendJson(res, 404, { error: { code: 404, message: `nothing at ${path}`, status: 'NOT_FOUND' } });
   }
 }

@@ -1,6 +1,5 @@
 /** Every service of the API; methods without a handler answer UNIMPLEMENTED (after authentication). */
 import { TriggerServiceService } from '../../../gen/scrapydd/v1/trigger.js';
-import { WebhookServiceService } from '../../../gen/scrapydd/v1/webhook.js';
 import type { Deps } from '../../domain/deps.js';
 import type { Dispatcher } from '../../dispatch/dispatcher.js';
 import { jobService } from './job-service-impl.js';
@@ -12,6 +11,7 @@ import { bind, type ServiceBinding } from './service-binding.js';
 import { spiderService } from './spider-service-impl.js';
 import { userService } from './user-service-impl.js';
 import { versionService } from './version-service-impl.js';
+import { webhookService } from './webhook-service-impl.js';
 
 export function allServices(deps: Deps, dispatcher: Dispatcher, session: SessionSettings): ServiceBinding[] {
   return [
@@ -21,7 +21,7 @@ export function allServices(deps: Deps, dispatcher: Dispatcher, session: Session
     userService(deps),
     jobService(deps),
     bind('scrapydd.v1.TriggerService', TriggerServiceService, {}),
-    bind('scrapydd.v1.WebhookService', WebhookServiceService, {}),
+    webhookService(deps),
     nodeService(deps),
     nodeKeyService(deps),
     nodeSessionService(deps, dispatcher, session),

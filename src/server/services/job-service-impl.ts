@@ -5,6 +5,7 @@ import { listJobs } from '../../domain/jobs/job-listing.js';
 import * as jobs from '../../domain/jobs/job-service.js';
 import { TERMINAL_STATES } from '../../domain/jobs/job-state.js';
 import * as jobsRepo from '../../storage/jobs-repo.js';
+import * as webhooksRepo from '../../storage/webhooks-repo.js';
 import { jobToProto } from '../../dispatch/job-to-proto.js';
 import { bind, type ServiceBinding } from './service-binding.js';
 
@@ -13,16 +14,19 @@ const POLL_MS = 250;
 export function jobService(deps: Deps): ServiceBinding {
   return bind('scrapydd.v1.JobService', JobServiceService, {
     async getJob(req, ctx) {
-      return jobToProto(await jobs.getJob(deps, ctx.principal, req.name));
+      const job = await jobs.getJob(deps, ctx.principal, req.name);
+      return jobToProto(job, (await webhooksRepo.deliveriesOfJobs(deps.db, [job.id])).get(job.id));
     },
     async listJobs(req, ctx) {
       const { items, nextPageToken } = await listJobs(deps, ctx.principal, req);
-      return { jobs: items.map(jobToProto), nextPageToken };
+      // One query for the page's webhook deliveries.
+      const deliveries = await webhooksRepo.deliveriesOfJobs(deps.db, items.map((j) => j.id));
+      return { jobs: items.map((j) => jobToProto(j, deliveries.get(j.id))), nextPageToken };
     },
     async cancelJob(req, ctx) {
       const job = await jobs.getJob(deps, ctx.principal, req.name);
       await jobs.cancelJob(deps, ctx.principal, job, req.signal || 'INT');
-      return jobToProto((await jobsRepo.findJobById(deps.db, job.id))!);
+      return jobToProto((await jobsRepo.findJobById(deps.db, job.id))!, (await webhooksRepo.deliveriesOfJobs(deps.db, [job.id])).get(job.id));
     },
     async readJobLog(req, stream, ctx) {
       const job = await jobs.getJob(deps, ctx.principal, req.name);

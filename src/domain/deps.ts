@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { SnowflakeGenerator } from '../ids/snowflake.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { Db } from '../storage/database.js';
+import type { FailureMailPort } from './notifications/failure-mail.js';
 
 export interface DomainSettings {
   readonly enableAuthentication: boolean;
@@ -39,4 +40,6 @@ export interface Deps {
   readonly blobs: BlobStore;
   readonly settings: DomainSettings;
   readonly logger: Logger;
+  /** Failure e-mail (job_fail_send_mail); absent: nothing is queued. */
+  readonly failureMail?: FailureMailPort;
 }

@@ -7,6 +7,7 @@
 import type { Queryable } from '../../storage/database.js';
 import type { Deps } from '../deps.js';
 import type { JobState } from './job-state.js';
+import { queueFailureMails, wakeFailureMail } from '../notifications/failure-mail.js';
 
 export interface EndedJob {
   readonly id: string;
@@ -19,11 +20,13 @@ export interface EndedJob {
 }
 
 /** Runs inside the transaction that ended `ended`. */
-export async function recordJobEnds(_deps: Deps, _tx: Queryable, ended: readonly EndedJob[]): Promise<void> {
+export async function recordJobEnds(deps: Deps, tx: Queryable, ended: readonly EndedJob[]): Promise<void> {
   if (ended.length === 0) return;
+  await queueFailureMails(deps, tx, ended);
 }
 
 /** Runs after that transaction committed. */
-export function afterJobEnds(_deps: Deps, ended: readonly EndedJob[]): void {
+export function afterJobEnds(deps: Deps, ended: readonly EndedJob[]): void {
   if (ended.length === 0) return;
+  wakeFailureMail(deps, ended);
 }

@@ -1,11 +1,12 @@
 /**
  * Failure e-mail end to end: real server processes with job_fail_send_mail
  * on, jobs ended through the agent report path by simulated agents (the
- * real NodeSession protocol), an SMTP sink on 127.0.0.1. One mail per job
- * that fails for good (FAILED or LOST, no retry queued), to every receiver;
- * kept and retried while the SMTP server is down; AUTH with smtp_user and
- * smtp_passwd, the password never logged; start-up refused without
- * smtp_server. Once per database kind.
+ * real NodeSession protocol) and by a real agent crawling with a spider that
+ * raises, an SMTP sink on 127.0.0.1. One mail per job that fails for good
+ * (FAILED or LOST, no retry queued), to every receiver; kept and retried
+ * while the SMTP server is down; AUTH with smtp_user and smtp_passwd, the
+ * password never logged; start-up refused without smtp_server. Once per
+ * database kind.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,9 +17,13 @@ import { parseDatabaseUrl } from '../../src/config/database-url.js';
 import { openDatabase, type Db } from '../../src/storage/database.js';
 import * as jobsRepo from '../../src/storage/jobs-repo.js';
 import { mailsOfJob } from '../../src/storage/mail-outbox-repo.js';
-import { testDatabaseKinds } from '../support/databases.js';
+import { schedule, uploadProject } from '../support/agent-jobs.js';
+import { startPageSite, type PageSite } from '../support/agent-pages.js';
+import { removeAgentDir, startTestAgent, type TestAgent } from '../support/agent-process.js';
+import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../support/databases.js';
+import { TEST_PYTHON } from '../support/eggs.js';
 import { jobState, registerNode, scrapyd, setSpider, startDispatchEnv, type DispatchEnv } from '../support/dispatch-harness.js';
-import { freePort, startTestServer } from '../support/server-process.js';
+import { freePort, startTestServer, type TestServer } from '../support/server-process.js';
 import { SimAgent, waitFor } from '../support/sim-agent.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../support/smtp-sink.js';
 
@@ -177,36 +182,57 @@ for (const kind of testDatabaseKinds()) {
     });
   });
 
-  describe(`failure e-mail with an SMTP login (${kind})`, () => {
+  describe(`failure e-mail from a real crawl, with an SMTP login (${kind})`, () => {
     const PASSWORD = 'pw-Zq7-never-logged';
-    let env: DispatchEnv;
+    let tdb: TestDatabase;
+    let server: TestServer;
     let sink: SmtpSink;
-    let agent: SimAgent;
+    let agent: TestAgent;
+    let site: PageSite;
 
     before(async () => {
       sink = await startSmtpSink({ auth: { user: 'bot', password: PASSWORD } });
-      env = await startDispatchEnv(kind, 1, mailSettings(sink.port, { smtp_user: 'bot', smtp_passwd: PASSWORD, smtp_tls: 'none', debug: 'true' }));
-      agent = new SimAgent({ address: env.servers[0]!.address, token: (await registerNode(env.servers[0]!)).token, runMs: Infinity });
-      await agent.connect();
+      tdb = await createTestDatabase(kind);
+      server = await startTestServer({
+        databaseUrl: tdb.url,
+        settings: {
+          enable_authentication: 'false',
+          runner_python: TEST_PYTHON,
+          ...mailSettings(sink.port, { smtp_user: 'bot', smtp_passwd: PASSWORD, smtp_tls: 'none', debug: 'true' }),
+        },
+      });
+      await uploadProject(server, undefined, 'behaviours');
+      agent = await startTestAgent({ servers: [server.address] });
+      await agent.waitForLog((e) => e.msg === 'session accepted', 30_000, 'SessionAccepted');
+      site = await startPageSite(1);
     });
     after(async () => {
-      agent?.close();
-      await env?.close();
+      await site?.close();
+      await agent?.stop();
+      await server?.stop();
+      await tdb?.drop();
       await sink?.close();
+      if (agent) await removeAgentDir(agent);
     });
 
-    it('logs in with smtp_user and smtp_passwd, and never logs the password', async () => {
-      const key = await runJob(env, agent, 'alpha', 'FAILED');
-      await waitFor('the mail', 10_000, () => mailsWith(sink, subjectOf(key)).length, (n) => n === 1);
-      const mail = mailsWith(sink, subjectOf(key))[0]!;
+    it('a spider raising in a real crawl: one mail, sent after logging in with smtp_user and smtp_passwd, quoting the error; the password is never logged', async () => {
+      const id = await schedule(server, undefined, 'raiser', { url: site.url }, 'behaviours');
+      const subject = `[scrapydd] job failed: behaviours/raiser ${id}`;
+      await waitFor('the mail', 90_000, () => mailsWith(sink, subject).length, (n) => n === 1, 200);
+      const mail = mailsWith(sink, subject)[0]!;
       assert.equal(mail.user, 'bot');
       assert.deepEqual(mail.to, RECEIVERS);
+      const lines = mail.text.split('\n');
+      for (const line of ['State:        FAILED', 'Close reason: finished', 'Items:        1', `Log:          /logs/behaviours/raiser/${id}.log`]) {
+        assert.ok(lines.includes(line), `${line}\n--- in ---\n${mail.text}`);
+      }
+      assert.match(mail.text, /RuntimeError: raiser breaks on purpose/);
       // The sink has the mail before the server has its reply and logs it.
-      await waitFor('the log line', 5_000, () => env.servers[0]!.logs.some((l) => l.includes('failure mail sent')));
-      const logs = env.servers[0]!.logs.join('\n');
-      assert.ok(!logs.includes(PASSWORD), 'the password is not in the server log (debug level)');
-      const config = await env.servers[0]!.cli(['nodekey', 'create']);
-      assert.ok(!(config.stdout + config.stderr).includes(PASSWORD));
+      await waitFor('the log line', 5_000, () => server.logs.some((l) => l.includes('failure mail sent')));
+      assert.ok(!server.logs.join('\n').includes(PASSWORD), 'the password is not in the server log (debug level)');
+      const cli = await server.cli(['nodekey', 'create']);
+      assert.ok(!(cli.stdout + cli.stderr).includes(PASSWORD), 'nor in what a CLI command with that config prints');
+      assert.equal(sink.mails.length, 1);
     });
   });
 }

@@ -27,6 +27,7 @@ const DEFAULTS = { pollIntervalMs: 5_000, leaseMs: 5 * 60_000, batchSize: 10, ke
 /** Never look again sooner than this after a pass (a lease held elsewhere is about to end). */
 const MIN_WAIT_MS = 200;
 const CLEANUP_INTERVAL_MS = 3600_000;
+const STOP_WAIT_MS = 5_000;
 
 export class FailureMailSender {
   private readonly owner = randomUUID();
@@ -59,11 +60,17 @@ export class FailureMailSender {
     else this.schedule(0);
   }
 
-  /** Stops watching; waits for a send under way to be recorded. */
+  /**
+   * Stops watching; waits a little for a send under way to be recorded. One
+   * still hanging (an SMTP server that does not answer) is left to its
+   * lease: the mail is tried again later, here or by another server.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.pass;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.pass, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
+    clearTimeout(timer);
     this.transport.close();
   }
 

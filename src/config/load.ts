@@ -15,7 +15,8 @@ import {
   type SettingsLayer,
   type Warn,
 } from './sources.js';
-import type { AgentConfig, Config, LogFormat, RunnerType, ServerConfig } from './types.js';
+import { Secret } from './secret.js';
+import type { AgentConfig, Config, FailureMailConfig, LogFormat, RunnerType, ServerConfig, SmtpTls } from './types.js';
 import {
   InvalidValue,
   parseBool,
@@ -24,6 +25,7 @@ import {
   parseHostPort,
   parseInteger,
   parseList,
+  parseMailAddress,
   parsePort,
   parseSizeBytes,
 } from './values.js';
@@ -136,7 +138,45 @@ function buildServer(r: Reader): ServerConfig {
     webhookAllowPrivate: r.bool('webhook_allow_private'),
     webhookMaxAttempts: r.number('webhook_max_attempts'),
     webhookTimeoutSeconds: r.number('webhook_timeout'),
+    ...failureMail(r),
   };
+}
+
+/**
+ * job_fail_send_mail and the smtp_* keys, checked together: mail turned on
+ * needs a server and receivers, a login needs both user and password, and
+ * every address must be one. Off, nothing of it reaches the server.
+ */
+function failureMail(r: Reader): { failureMail?: FailureMailConfig } {
+  const receivers = r.list('job_fail_mail_receiver').map((a) => r.guard('job_fail_mail_receiver', () => parseMailAddress(a)));
+  const tls = r.string('smtp_tls') as SmtpTls;
+  const port = r.optionalNumber('smtp_port') ?? (tls === 'tls' ? 465 : 25);
+  const user = r.optionalString('smtp_user');
+  const password = r.optionalString('smtp_passwd');
+  let from = r.optionalString('smtp_from');
+  if (!r.bool('job_fail_send_mail')) return {};
+
+  const needs = (key: string, problem: string) =>
+    new ConfigError(`${key}: ${problem} (job_fail_send_mail = true in ${r.sourceOf('job_fail_send_mail')})`, { key, section: 'server' });
+  const host = r.optionalString('smtp_server');
+  if (host === undefined) throw needs('smtp_server', 'not set, but failure e-mail needs an SMTP server');
+  if (receivers.length === 0) throw needs('job_fail_mail_receiver', 'no address given, but failure e-mail needs at least one');
+  if ((user === undefined) !== (password === undefined)) {
+    throw user === undefined
+      ? needs('smtp_user', 'not set, but smtp_passwd is: a login needs both')
+      : needs('smtp_passwd', 'not set, but smtp_user is: a login needs both');
+  }
+  if (from === undefined) {
+    // Derived from server_name, so checked here rather than by the schema.
+    from = `scrapydd@${r.string('server_name')}`;
+    try {
+      parseMailAddress(from);
+    } catch {
+      throw needs('smtp_from', `not set, and the default '${from}' (from server_name) is not an e-mail address`);
+    }
+  }
+  const auth = user !== undefined && password !== undefined ? { auth: { user, password: new Secret(password) } } : {};
+  return { failureMail: { smtp: { host, port, tls, from, ...auth }, receivers } };
 }
 
 function buildAgent(r: Reader): AgentConfig {

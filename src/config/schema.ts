@@ -1,7 +1,7 @@
 /** The table of every scrapydd.conf key per section: type, default, description, origin. */
 import os from 'node:os';
 import { DEFAULT_DOCKER_HOST } from '../docker/docker-host.js';
-import { parseDockerHost, parseTimezone } from './values.js';
+import { parseDockerHost, parseMailbox, parseTimezone } from './values.js';
 
 export type SectionName = 'server' | 'agent';
 
@@ -27,6 +27,7 @@ export interface KeySpec {
 }
 
 export const RUNNER_TYPES = ['venv', 'docker'] as const;
+export const SMTP_TLS_MODES = ['starttls', 'tls', 'none'] as const;
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 const runnerType: KeySpec = {
@@ -203,6 +204,56 @@ export const SERVER_KEYS: Readonly<Record<string, KeySpec>> = {
     default: '30',
     origin: 'new',
     description: 'Time limit of one webhook request; a request past it is retried.',
+  },
+  smtp_server: {
+    type: 'string',
+    default: undefined,
+    origin: 'seed',
+    description: 'SMTP server host for failure e-mail; required when job_fail_send_mail = true.',
+  },
+  smtp_port: {
+    type: 'port',
+    default: undefined, // derived: 465 with smtp_tls = tls, else 25
+    origin: 'seed',
+    description: 'SMTP server port (default 25; 465 with smtp_tls = tls).',
+  },
+  smtp_user: {
+    type: 'string',
+    default: undefined,
+    origin: 'seed',
+    description: 'SMTP user name; with smtp_passwd, the server logs in (AUTH) before sending.',
+  },
+  smtp_passwd: {
+    type: 'string',
+    default: undefined,
+    origin: 'seed',
+    description: 'SMTP password (never logged; held as a Secret in the loaded config).',
+  },
+  smtp_from: {
+    type: 'string',
+    default: undefined, // derived: scrapydd@<server_name>
+    validate: parseMailbox,
+    origin: 'seed',
+    description: 'Sender address of failure e-mail (default scrapydd@<server_name>).',
+  },
+  smtp_tls: {
+    type: 'enum',
+    values: SMTP_TLS_MODES,
+    default: 'starttls',
+    origin: 'new',
+    description: 'starttls: upgrade when the server offers STARTTLS; tls: implicit TLS (port 465); none: never upgrade.',
+  },
+  job_fail_send_mail: {
+    type: 'bool',
+    default: 'false',
+    origin: 'seed',
+    description: 'Send an e-mail to job_fail_mail_receiver when a job fails (FAILED or LOST, no retry left).',
+  },
+  job_fail_mail_receiver: {
+    type: 'list',
+    default: '',
+    origin: 'seed',
+    description: 'Comma-separated addresses that receive failure e-mail.',
   },
 };
 

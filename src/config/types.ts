@@ -1,10 +1,31 @@
 /** The typed, validated configuration the rest of the code reads (never raw strings). */
 import type { DatabaseUrl } from './database-url.js';
 import type { HostPort } from './values.js';
+import type { Secret } from './secret.js';
 
 export type RunnerType = 'venv' | 'docker';
 /** `auto` in the file is resolved at load time from whether stderr is a terminal. */
 export type LogFormat = 'json' | 'pretty';
+
+/** smtp_tls: `starttls` upgrades when offered, `tls` is implicit TLS (port 465), `none` never upgrades. */
+export type SmtpTls = 'starttls' | 'tls' | 'none';
+
+export interface SmtpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: SmtpTls;
+  /** smtp_user and smtp_passwd, both set: log in before sending. */
+  readonly auth?: { readonly user: string; readonly password: Secret };
+  /** smtp_from: an address, or `Name <address>`. */
+  readonly from: string;
+}
+
+/** job_fail_send_mail = true, with where and how to send. */
+export interface FailureMailConfig {
+  readonly smtp: SmtpConfig;
+  /** job_fail_mail_receiver: at least one address. */
+  readonly receivers: readonly string[];
+}
 
 export interface ServerConfig {
   readonly bindAddress: string;
@@ -41,6 +62,8 @@ export interface ServerConfig {
   readonly webhookAllowPrivate: boolean;
   readonly webhookMaxAttempts: number;
   readonly webhookTimeoutSeconds: number;
+  /** Unset when job_fail_send_mail is false. */
+  readonly failureMail?: FailureMailConfig;
 }
 
 export interface AgentConfig {
@@ -76,4 +99,4 @@ export interface Config {
   readonly sources: readonly string[];
 }
 
-export type { DatabaseUrl, HostPort };
+export type { DatabaseUrl, HostPort, Secret };

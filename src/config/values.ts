@@ -152,3 +152,27 @@ export function parseDockerHost(raw: string): string {
   }
   return text;
 }
+
+// A practical subset of RFC 5322: no spaces, quotes, brackets or separators in
+// the local part, a dotted host name (or `localhost`) as the domain. Control
+// characters are refused so a value can never inject a header line.
+const ADDRESS = /^[^\s@<>()[\],;:"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+const DISPLAY_NAME = /^[^\x00-\x1f\x7f<>",;]*$/;
+
+/** An e-mail address, `user@example.com`; returns it trimmed. */
+export function parseMailAddress(raw: string): string {
+  const text = raw.trim();
+  if (!ADDRESS.test(text)) throw new InvalidValue(`${quote(raw)} is not an e-mail address (user@example.com)`);
+  return text;
+}
+
+/** An address with an optional display name: `user@example.com` or `Name <user@example.com>`. */
+export function parseMailbox(raw: string): string {
+  const text = raw.trim();
+  const named = /^(.*?)\s*<([^<>]*)>$/.exec(text);
+  if (named === null) return parseMailAddress(text);
+  const name = named[1] ?? '';
+  if (!DISPLAY_NAME.test(name)) throw new InvalidValue(`${quote(raw)} has a display name with quotes, commas or control characters`);
+  const address = parseMailAddress(named[2] ?? '');
+  return name === '' ? address : `${name} <${address}>`;
+}

@@ -4,6 +4,7 @@ import type { SnowflakeGenerator } from '../ids/snowflake.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { Db } from '../storage/database.js';
 import type { WebhookSettings } from './webhooks/webhook-settings.js';
+import type { FailureMailPort } from './notifications/failure-mail.js';
 
 export interface DomainSettings {
   readonly enableAuthentication: boolean;
@@ -42,4 +43,6 @@ export interface Deps {
   readonly blobs: BlobStore;
   readonly settings: DomainSettings;
   readonly logger: Logger;
+  /** Failure e-mail (job_fail_send_mail); absent: nothing is queued. */
+  readonly failureMail?: FailureMailPort;
 }

@@ -24,6 +24,8 @@ import { Wakeups } from '../dispatch/wakeups.js';
 import { onNodeDeleted } from '../domain/nodes/node-events.js';
 import { DeliveryWorker } from '../domain/webhooks/delivery-worker.js';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../domain/webhooks/webhook-settings.js';
+import { FailureMailSender } from '../notify/failure-mail-sender.js';
+import { smtpTransport } from '../notify/smtp-transport.js';
 import { createSniffingListener } from './listener.js';
 import { authInterceptor, loggingInterceptor, Pipeline, requestIdInterceptor } from './pipeline.js';
 import { collectRoutes } from './rest/http-rules.js';
@@ -44,7 +46,10 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const tlsMaterial = config.httpsPort === undefined ? undefined : readTlsMaterial('keys', config.serverName, config.clientValidation);
   const app = await openAppContext(config, logger);
   const wakeups = new Wakeups(app.deps.db, config.database.kind === 'postgres' ? config.database.url : undefined, logger);
-  const deps = { ...app.deps, events: wakeups };
+  // job_fail_send_mail: mails are queued with the job's end and sent from here.
+  const mailSender = config.failureMail && new FailureMailSender(app.deps.db, smtpTransport(config.failureMail.smtp), logger);
+  const failureMail = config.failureMail && mailSender && { receivers: config.failureMail.receivers, wake: () => mailSender.wake() };
+  const deps = { ...app.deps, events: wakeups, ...(failureMail ? { failureMail } : {}) };
   const dispatcher = new Dispatcher(deps, wakeups, {
     nodeTimeoutSeconds: config.nodeTimeoutSeconds,
     cancelGraceSeconds: config.cancelGraceSeconds,
@@ -84,6 +89,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   await wakeups.start();
   dispatcher.start();
   webhookWorker.start();
+  mailSender?.start();
   // A deleted node's stream ends here at once; other servers notice at its next heartbeat.
   const unsubscribe = onNodeDeleted((nodeId) => dispatcher.sessionOfNode(nodeId)?.end('node deleted'));
   const listener = createSniffingListener(injector, web);
@@ -98,7 +104,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const tlsListener =
     tlsMaterial && (await startTlsListener({ host: config.bindAddress, port: config.httpsPort!, material: tlsMaterial, grpc: injector, web, logger }));
   logger.info(
-    { address: config.bindAddress, port, version: PACKAGE_VERSION, authentication: config.enableAuthentication },
+    { address: config.bindAddress, port, version: PACKAGE_VERSION, authentication: config.enableAuthentication, failureMail: config.failureMail !== undefined },
     `scrapydd server listening on ${config.bindAddress}:${port}`,
   );
 
@@ -109,6 +115,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       unsubscribe();
       dispatcher.stop();
       await webhookWorker.stop();
+      await mailSender?.stop();
       await wakeups.close();
       const tlsClosed = tlsListener?.close(1000);
       // Stop accepting, then end the open connections: close() alone would wait for idle keep-alive clients.

@@ -104,7 +104,8 @@ describe('defaults', () => {
       Object.keys(keys).filter((k) => keys[k]?.origin === 'seed').sort();
     assert.deepEqual(seed(SERVER_KEYS), [
       'bind_address', 'bind_port', 'client_validation', 'database_url', 'debug',
-      'enable_authentication', 'https_port', 'runner_docker_image', 'runner_type', 'server_name',
+      'enable_authentication', 'https_port', 'job_fail_mail_receiver', 'job_fail_send_mail', 'runner_docker_image', 'runner_type', 'server_name',
+      'smtp_from', 'smtp_passwd', 'smtp_port', 'smtp_server', 'smtp_user',
     ]);
     assert.deepEqual(seed(AGENT_KEYS), [
       'debug', 'request_timeout', 'runner_docker_image', 'runner_type', 'server', 'server_port', 'slots',

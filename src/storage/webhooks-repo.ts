@@ -303,3 +303,16 @@ export async function takeSendSlot(q: Queryable, spiderId: string, intervalMs: n
   if (rows.length === 0) return { kind: 'gone' };
   return { kind: 'wait', untilMs: new Date(toIso(rows[0]!.next_send_at)!).getTime() };
 }
+
+/**
+ * Moves the webhook's next slot to at least `until`: called when a request
+ * has ended, so the next one starts a whole interval after it, however long
+ * the slot query or the connection took.
+ */
+export async function holdSendSlot(q: Queryable, spiderId: string, until: Date): Promise<void> {
+  await q.query(`UPDATE webhooks SET next_send_at = ? WHERE spider_id = ? AND (next_send_at IS NULL OR next_send_at < ?)`, [
+    nowParam(until),
+    spiderId,
+    nowParam(until),
+  ]);
+}

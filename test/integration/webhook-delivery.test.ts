@@ -22,8 +22,8 @@ import { SimAgent, waitFor } from '../support/sim-agent.js';
 import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const SETTINGS = { enable_authentication: 'false', webhook_allow_private: 'true', webhook_max_attempts: '2', webhook_timeout: '5' };
-/** Requests to one webhook start at least a second apart (a little slack for timer granularity). */
-const MIN_GAP_MS = 990;
+/** Requests to one webhook arrive at least a second apart. */
+const MIN_GAP_MS = 1000;
 
 function assertPaced(requests: readonly ReceivedRequest[]): void {
   for (let i = 1; i < requests.length; i++) {

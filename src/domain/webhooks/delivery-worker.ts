@@ -171,6 +171,8 @@ export class DeliveryWorker {
             allowPrivate: this.settings.allowPrivate,
             signal,
           });
+          // At most one request per interval as the receiver sees them: the next starts an interval after this one ended.
+          await repo.holdSendSlot(this.db, d.spiderId, new Date(Date.now() + this.sendIntervalMs));
           if (signal.aborted) return 'paused'; // the lease is gone or the server stops: the item is sent again, by whoever holds it next
           if (outcome.ok) {
             if (!(await repo.recordDelivered(this.db, d, this.owner, index, last))) return 'paused';

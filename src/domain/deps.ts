@@ -18,6 +18,8 @@ export interface DomainSettings {
   readonly cancelGraceSeconds: number;
   /** Finished jobs kept per spider. */
   readonly jobsToKeep: number;
+  /** IANA zone of triggers created without one (the `timezone` key). */
+  readonly timeZone: string;
 }
 
 /** What the domain announces to dispatch (in-process, and to other servers on PostgreSQL). */

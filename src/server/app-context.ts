@@ -36,6 +36,7 @@ export async function openAppContext(config: ServerConfig, logger: Logger): Prom
       tmpDir: join(config.dataDir, 'tmp'),
       cancelGraceSeconds: config.cancelGraceSeconds,
       jobsToKeep: config.jobsToKeep,
+      timeZone: config.timezone,
     },
   };
   if (config.runnerType === 'docker') void warnIfNoDockerRunner(config, logger);

@@ -19,6 +19,7 @@ import { makeHttpApp } from './http/http-app.js';
 import { makeRestHandler } from './http/rest-handler.js';
 import { isJobFilePath, makeJobFilesHandler } from './http/job-files.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
+import { TriggerClock } from '../dispatch/trigger-clock.js';
 import { Wakeups } from '../dispatch/wakeups.js';
 import { onNodeDeleted } from '../domain/nodes/node-events.js';
 import { createSniffingListener } from './listener.js';
@@ -47,6 +48,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     cancelGraceSeconds: config.cancelGraceSeconds,
     sweepIntervalMs: 1000,
   }, logger);
+  const triggerClock = new TriggerClock(deps, { misfireGraceSeconds: config.misfireGraceSeconds }, logger);
   const authenticate = makeAuthenticator(deps);
   const pipeline = new Pipeline(logger, [
     requestIdInterceptor,
@@ -78,6 +80,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   );
   await wakeups.start();
   dispatcher.start();
+  triggerClock.start();
   // A deleted node's stream ends here at once; other servers notice at its next heartbeat.
   const unsubscribe = onNodeDeleted((nodeId) => dispatcher.sessionOfNode(nodeId)?.end('node deleted'));
   const listener = createSniffingListener(injector, web);
@@ -102,6 +105,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     async close() {
       unsubscribe();
       dispatcher.stop();
+      await triggerClock.stop();
       await wakeups.close();
       const tlsClosed = tlsListener?.close(1000);
       // Stop accepting, then end the open connections: close() alone would wait for idle keep-alive clients.

@@ -237,9 +237,9 @@ for (const kind of testDatabaseKinds()) {
       });
 
       it('methods without an implementation answer 501 UNIMPLEMENTED to an authenticated caller', async () => {
-        assertRestError(await call('GET', '/v1/projects/p/spiders/s/triggers'), 501, 'UNIMPLEMENTED', 'UNIMPLEMENTED', 'scrapydd.v1.TriggerService/ListTriggers is not implemented yet');
+        assertRestError(await call('GET', '/v1/projects/p/spiders/s/webhook'), 501, 'UNIMPLEMENTED', 'UNIMPLEMENTED', 'scrapydd.v1.WebhookService/GetWebhook is not implemented yet');
         assertRestError(await call('DELETE', '/v1/projects/p/spiders/s/webhook'), 501, 'UNIMPLEMENTED', 'UNIMPLEMENTED');
-        assertRestError(await call('GET', '/v1/projects/p/spiders/s/triggers', { auth: undefined }), 401, 'UNAUTHENTICATED', 'UNAUTHENTICATED');
+        assertRestError(await call('GET', '/v1/projects/p/spiders/s/webhook', { auth: undefined }), 401, 'UNAUTHENTICATED', 'UNAUTHENTICATED');
       });
 
       it('/healthz and /readyz answer 200 without credentials', async () => {

@@ -2,5 +2,6 @@
 import { Initial1764000000001 } from './0001-initial.js';
 import { NodesAndJobs1764000000002 } from './0002-nodes-and-jobs.js';
 import { DispatchIndexes1764000000003 } from './0003-dispatch-indexes.js';
+import { Triggers1764000000004 } from './0004-triggers.js';
 
-export const migrations = [Initial1764000000001, NodesAndJobs1764000000002, DispatchIndexes1764000000003];
+export const migrations = [Initial1764000000001, NodesAndJobs1764000000002, DispatchIndexes1764000000003, Triggers1764000000004];

@@ -41,15 +41,18 @@ export async function fireDueTriggers(deps: Deps, opts: FireOptions): Promise<Fi
   for (;;) {
     const now = opts.now();
     const due = await repo.dueTriggers(deps.db, now, BATCH);
+    let failed = false;
     for (const t of due) {
       try {
         const r = await fireTrigger(deps, t, now, opts.misfireGraceMs);
         if (r) results.push(r);
       } catch (err) {
+        failed = true;
         deps.logger.error({ trigger: t.id, err }, 'trigger fire failed');
       }
     }
-    if (due.length < BATCH) break;
+    // A full batch may hide more due triggers; a failed one would come back first, so the clock retries later.
+    if (due.length < BATCH || failed) break;
   }
   if (results.some((r) => r.outcome === 'QUEUED')) deps.events.jobsQueued();
   return results;

@@ -22,6 +22,8 @@ export interface DomainSettings {
   readonly jobsToKeep: number;
   /** webhook_* keys; DEFAULT_WEBHOOK_SETTINGS when unset. */
   readonly webhooks?: WebhookSettings;
+  /** IANA zone of triggers created without one (the `timezone` key). */
+  readonly timeZone: string;
 }
 
 /** What the domain announces to dispatch (in-process, and to other servers on PostgreSQL). */

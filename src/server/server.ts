@@ -20,6 +20,7 @@ import { makeRestHandler } from './http/rest-handler.js';
 import { isJobFilePath, makeJobFilesHandler } from './http/job-files.js';
 import { isWebhookPath, makeWebhookHandler } from './http/webhook-endpoint.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
+import { TriggerClock } from '../dispatch/trigger-clock.js';
 import { Wakeups } from '../dispatch/wakeups.js';
 import { onNodeDeleted } from '../domain/nodes/node-events.js';
 import { DeliveryWorker } from '../domain/webhooks/delivery-worker.js';
@@ -55,6 +56,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     cancelGraceSeconds: config.cancelGraceSeconds,
     sweepIntervalMs: 1000,
   }, logger);
+  const triggerClock = new TriggerClock(deps, { misfireGraceSeconds: config.misfireGraceSeconds }, logger);
   const authenticate = makeAuthenticator(deps);
   const pipeline = new Pipeline(logger, [
     requestIdInterceptor,
@@ -88,6 +90,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const webhookWorker = new DeliveryWorker(deps.db, deps.settings.webhooks ?? DEFAULT_WEBHOOK_SETTINGS, logger.child({ component: 'webhooks' }));
   await wakeups.start();
   dispatcher.start();
+  triggerClock.start();
   webhookWorker.start();
   mailSender?.start();
   // A deleted node's stream ends here at once; other servers notice at its next heartbeat.
@@ -114,6 +117,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     async close() {
       unsubscribe();
       dispatcher.stop();
+      await triggerClock.stop();
       await webhookWorker.stop();
       await mailSender?.stop();
       await wakeups.close();

@@ -96,6 +96,8 @@ export async function deployProject(opts: DeployOptions): Promise<DeployResult> 
     timeoutMs: opts.timeoutMs,
   });
 
+  // Looking the project up first checks the URL and the credentials before a build that takes seconds.
+  const projectExists = await client.projectExists(name);
   let tempDir: string | undefined;
   try {
     let eggFile: string;
@@ -113,7 +115,8 @@ export async function deployProject(opts: DeployOptions): Promise<DeployResult> 
     } catch (err) {
       throw new DeployError(`cannot read the egg ${eggFile}: ${(err as Error).message}`, EXIT.usage);
     }
-    const createdProject = !(await client.projectExists(name));
+    // Created only once there is an egg to upload, so a failed build leaves no empty project behind.
+    const createdProject = !projectExists;
     if (createdProject) {
       opts.progress(`creating project '${name}' on ${client.serverLabel}`);
       await client.createProject(name);

@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../support/databases.js';
 import { TEST_PYTHON } from '../support/eggs.js';
 import { request } from '../support/http-client.js';
-import { basic, CLI, freePort, startTestServer, type TestServer } from '../support/server-process.js';
+import { basic, CLI, freePort, runCli, startTestServer, writeConfig, type TestServer } from '../support/server-process.js';
 
 const ALICE_PASSWORD = 'alice-password-1';
 const BOB_PASSWORD = 'bob-password-1';
@@ -81,6 +81,8 @@ for (const kind of testDatabaseKinds()) {
   describe(`scrapydd deploy and package (${kind})`, () => {
     let db: TestDatabase;
     let server: TestServer;
+    let serverDir: string;
+    let httpsPort: number;
     let root: string;
     let home: string;
     /** `scrapy startproject demo` plus a spider, url and username in scrapy.cfg. */
@@ -91,32 +93,47 @@ for (const kind of testDatabaseKinds()) {
     const alice = basic('alice', ALICE_PASSWORD);
 
     before(async () => {
-      db = await createTestDatabase(kind);
-      server = await startTestServer({ databaseUrl: db.url });
-      for (const [user, password] of [['alice', ALICE_PASSWORD], ['bob', BOB_PASSWORD]] as const) {
-        const added = await server.cli(['adduser', user], `${password}\n`);
-        assert.equal(added.code, 0, added.stderr);
-      }
       root = await mkdtemp(join(tmpdir(), 'scrapydd-deploy-'));
       home = join(root, 'home');
-      await mkdir(home);
-      await execa(TEST_PYTHON, ['-m', 'scrapy', 'startproject', 'demo'], { cwd: root, stdin: 'ignore' });
       demoDir = join(root, 'demo');
-      await writeFile(join(demoDir, 'demo', 'spiders', 'hello.py'), SPIDER);
+      quotesDir = join(root, 'quotes');
+      egg = join(root, 'x.egg');
+      await mkdir(home);
+      const makeServer = async () => {
+        db = await createTestDatabase(kind);
+        // The server also listens on https_port with a certificate from `scrapydd cert`'s private CA.
+        serverDir = await mkdtemp(join(tmpdir(), 'scrapydd-deploy-srv-'));
+        await writeConfig(serverDir, db.url, await freePort());
+        for (const args of [['cert', 'ca'], ['cert', 'server', '--name', 'localhost']]) {
+          const made = await runCli(serverDir, args);
+          assert.equal(made.code, 0, made.stderr);
+        }
+        httpsPort = await freePort();
+        server = await startTestServer({ databaseUrl: db.url, workDir: serverDir, settings: { https_port: String(httpsPort) } });
+        await Promise.all(([['alice', ALICE_PASSWORD], ['bob', BOB_PASSWORD]] as const).map(async ([user, password]) => {
+          const added = await server.cli(['adduser', user], `${password}\n`);
+          assert.equal(added.code, 0, added.stderr);
+        }));
+      };
+      const makeProjects = async () => {
+        await execa(TEST_PYTHON, ['-m', 'scrapy', 'startproject', 'demo'], { cwd: root, stdin: 'ignore' });
+        await writeFile(join(demoDir, 'demo', 'spiders', 'hello.py'), SPIDER);
+        await cp(QUOTES_FIXTURE, quotesDir, { recursive: true, filter: (src) => !/(__pycache__|\.egg-info|[\\/]build)$/.test(src) });
+        await writeFile(join(quotesDir, 'scrapy.cfg'), '[settings]\ndefault = quotes.settings\n\n[deploy:local]\nurl = SERVER_URL\nproject = quotes\n');
+      };
+      await Promise.all([makeServer(), makeProjects()]);
       const cfg = await readFile(join(demoDir, 'scrapy.cfg'), 'utf8');
       assert.match(cfg, /#url = http:\/\/localhost:6800\//);
       await writeFile(join(demoDir, 'scrapy.cfg'), cfg.replace(/#url = .*/, `url = ${server.baseUrl}/\nusername = alice`));
-
-      quotesDir = join(root, 'quotes');
-      await cp(QUOTES_FIXTURE, quotesDir, { recursive: true, filter: (src) => !/(__pycache__|\.egg-info|[\\/]build)$/.test(src) });
-      await writeFile(join(quotesDir, 'scrapy.cfg'), `[settings]\ndefault = quotes.settings\n\n[deploy:local]\nurl = ${server.baseUrl}\nproject = quotes\n`);
+      const quotesCfg = join(quotesDir, 'scrapy.cfg');
+      await writeFile(quotesCfg, (await readFile(quotesCfg, 'utf8')).replace('SERVER_URL', server.baseUrl));
       await git(quotesDir, ['init', '-q']);
       await git(quotesDir, ['add', '.']);
       await git(quotesDir, ['commit', '-q', '-m', 'quotes']);
-      egg = join(root, 'x.egg');
     });
     after(async () => {
       await server?.stop();
+      await rm(serverDir, { recursive: true, force: true });
       await rm(root, { recursive: true, force: true });
       await db?.drop();
     });
@@ -202,6 +219,18 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(denied.code, 4, denied.stderr);
       assert.match(denied.stderr, /^scrapydd: permission denied looking up project 'quotes' on http:\/\/127\.0\.0\.1:\d+: /);
       for (const text of [run.stdout, run.stderr, denied.stdout, denied.stderr]) assert.ok(!text.includes(key), 'the key is never printed');
+    });
+
+    it('deploys over https with --ca-file; without it the TLS failure points to --ca-file', async () => {
+      const url = `https://localhost:${httpsPort}`;
+      const env = { SCRAPYDD_USERNAME: 'alice', SCRAPYDD_PASSWORD: ALICE_PASSWORD };
+      const run = await scrapydd(home, home, ['deploy', '--egg', egg, '--url', url, '-p', 'quotes', '-v', 'tls-1', '--ca-file', join(serverDir, 'keys', 'ca.crt')], { env });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(summary(run.stdout), { server: url, project: 'quotes', version: 'tls-1', spiders: 'alpha beta gamma' });
+
+      const untrusted = await scrapydd(home, home, ['deploy', '--egg', egg, '--url', url, '-p', 'quotes', '-v', 'tls-2'], { env });
+      assert.equal(untrusted.code, 5);
+      assert.match(untrusted.stderr, /^scrapydd: TLS with https:\/\/localhost:\d+ failed: .*\(for a server certificate from a private CA, give --ca-file\)/);
     });
 
     it('fails clearly: no scrapy.cfg, wrong password, server down, spiders that do not load', async () => {

@@ -1,6 +1,7 @@
 /**
  * `scrapydd deploy`: resolves target, project, version and credentials, builds the egg
- * (or takes --egg), makes sure the project exists and uploads the version over REST.
+ * (or takes --egg) and uploads it over REST as a new version, creating the project with it
+ * when it does not exist yet.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -115,14 +116,12 @@ export async function deployProject(opts: DeployOptions): Promise<DeployResult> 
     } catch (err) {
       throw new DeployError(`cannot read the egg ${eggFile}: ${(err as Error).message}`, EXIT.usage);
     }
-    // Created only once there is an egg to upload, so a failed build leaves no empty project behind.
     const createdProject = !projectExists;
-    if (createdProject) {
-      opts.progress(`creating project '${name}' on ${client.serverLabel}`);
-      await client.createProject(name);
-    }
-    opts.progress(`uploading version '${version.version}' of '${name}' to ${client.serverLabel} (${formatSize(egg.length)}, ${describeCredentials(credentials)})`);
-    const uploaded = await client.uploadVersion(name, version.version, egg, basename(eggFile));
+    opts.progress(
+      `uploading version '${version.version}' of ${createdProject ? 'the new project' : 'project'} '${name}' to ${client.serverLabel} ` +
+        `(${formatSize(egg.length)}, ${describeCredentials(credentials)})`,
+    );
+    const uploaded = await client.uploadVersion(name, version.version, egg, basename(eggFile), createdProject);
     opts.progress('done');
     return { server: client.serverLabel, project: name, version, createdProject, uploaded };
   } finally {

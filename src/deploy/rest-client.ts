@@ -1,5 +1,5 @@
 /**
- * The few REST calls a deploy makes (get and create a project, upload a version), over
+ * The few REST calls a deploy makes (look a project up, upload a version), over
  * http or https (with an optional private CA), with every failure turned into a
  * DeployError whose message names the server but never the credentials.
  */
@@ -65,21 +65,17 @@ export class RestClient {
     throw this.failure(reply, `looking up project '${project}'`);
   }
 
-  /** Creates an empty project owned by the caller; one created meanwhile by someone else's deploy is fine. */
-  async createProject(project: string): Promise<void> {
-    const reply = await this.send('POST', `/v1/projects?projectId=${encodeURIComponent(project)}`, {
-      contentType: 'application/json',
-      body: Buffer.from('{}'),
-    });
-    if (reply.status === 200 || (reply.status === 409 && errorStatus(reply) === 'ALREADY_EXISTS')) return;
-    throw this.failure(reply, `creating project '${project}'`);
-  }
-
-  /** Uploads the egg as multipart/form-data: the `version` field, then the `egg` file. */
-  async uploadVersion(project: string, version: string, egg: Buffer, fileName: string): Promise<VersionJson> {
+  /**
+   * Uploads the egg as multipart/form-data: the `version` (and `createProject`) fields, then
+   * the `egg` file. With createProject the server makes the project and the version in one
+   * transaction, so an egg it refuses leaves no empty project behind.
+   */
+  async uploadVersion(project: string, version: string, egg: Buffer, fileName: string, createProject: boolean): Promise<VersionJson> {
     const boundary = `scrapydd-${randomBytes(12).toString('hex')}`;
+    const field = (name: string, value: string) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
     const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="version"\r\n\r\n${version}\r\n`),
+      field('version', version),
+      ...(createProject ? [field('createProject', 'true')] : []),
       Buffer.from(
         `--${boundary}\r\nContent-Disposition: form-data; name="egg"; filename="${fileName.replace(/["\r\n\\]/g, '_')}"\r\n` +
           'Content-Type: application/octet-stream\r\n\r\n',

@@ -148,7 +148,7 @@ for (const kind of testDatabaseKinds()) {
       assert.match(out.version!, /^\d{8}T\d{6}$/, 'not in git: a UTC timestamp');
       assert.equal(out.spiders, 'hello');
       assert.match(run.stderr, /temporary setup\.py/);
-      assert.match(run.stderr, /uploading version '\d{8}T\d{6}' of 'demo' to .* KB, user 'alice'/);
+      assert.match(run.stderr, /uploading version '\d{8}T\d{6}' of the new project 'demo' to .* KB, user 'alice'/);
       assert.ok(!run.stderr.includes(ALICE_PASSWORD) && !run.stdout.includes(ALICE_PASSWORD));
 
       const project = await request(server, 'GET', '/v1/projects/demo', { auth: alice });
@@ -253,11 +253,11 @@ for (const kind of testDatabaseKinds()) {
 
       const settings = join(demoDir, 'demo', 'settings.py');
       await writeFile(settings, `${await readFile(settings, 'utf8')}\nBOT_NAME = (\n`);
-      const broken = await scrapydd(demoDir, home, ['deploy', '-v', 'broken'], { env: { SCRAPYDD_PASSWORD: ALICE_PASSWORD } });
+      const broken = await scrapydd(demoDir, home, ['deploy', '-p', 'broken', '-v', 'b1'], { env: { SCRAPYDD_PASSWORD: ALICE_PASSWORD } });
       assert.equal(broken.code, 6, broken.stderr);
-      assert.match(broken.stderr, /^scrapydd: uploading version 'broken' of project 'demo' failed: .*SyntaxError/m);
-      const versions = await request(server, 'GET', '/v1/projects/demo/versions', { auth: alice });
-      assert.equal(versions.json.versions.length, 1, 'the broken version was not stored');
+      assert.match(broken.stderr, /^scrapydd: uploading version 'b1' of project 'broken' failed: SyntaxError: '\(' was never closed\n$/m);
+      const project = await request(server, 'GET', '/v1/projects/broken', { auth: alice });
+      assert.equal(project.status, 404, 'a refused egg leaves no empty project behind');
     });
   });
 }

@@ -40,6 +40,9 @@ export function findProjectDir(start: string): string | undefined {
 
 /** Loads the project around `start` (cwd or --project-dir); a clear error when there is none. */
 export function loadScrapyProject(start: string): ScrapyProject {
+  if (!existsSync(start) || !statSync(start).isDirectory()) {
+    throw new DeployError(`${resolve(start)} is not a directory`, EXIT.usage);
+  }
   const dir = findProjectDir(start);
   if (dir === undefined) {
     throw new DeployError(

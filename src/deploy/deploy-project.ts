@@ -97,24 +97,18 @@ export async function deployProject(opts: DeployOptions): Promise<DeployResult> 
     timeoutMs: opts.timeoutMs,
   });
 
+  let egg = opts.egg === undefined ? undefined : await readEgg(resolve(opts.egg));
   // Looking the project up first checks the URL and the credentials before a build that takes seconds.
   const projectExists = await client.projectExists(name);
   let tempDir: string | undefined;
   try {
-    let eggFile: string;
-    if (opts.egg !== undefined) {
-      eggFile = resolve(opts.egg);
-    } else {
+    let eggFile = opts.egg === undefined ? undefined : resolve(opts.egg);
+    if (egg === undefined || eggFile === undefined) {
       tempDir = await mkdtemp(join(tmpdir(), 'scrapydd-deploy-'));
       eggFile = join(tempDir, `${name}-${version.version}.egg`);
       opts.progress(`packing project '${name}' from ${project!.dir}`);
       await buildProjectEgg(project!, name, opts.python, eggFile, opts.progress);
-    }
-    let egg: Buffer;
-    try {
-      egg = await readFile(eggFile);
-    } catch (err) {
-      throw new DeployError(`cannot read the egg ${eggFile}: ${(err as Error).message}`, EXIT.usage);
+      egg = await readEgg(eggFile);
     }
     const createdProject = !projectExists;
     opts.progress(
@@ -126,6 +120,14 @@ export async function deployProject(opts: DeployOptions): Promise<DeployResult> 
     return { server: client.serverLabel, project: name, version, createdProject, uploaded };
   } finally {
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+async function readEgg(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new DeployError(`cannot read the egg ${file}: ${(err as Error).message}`, EXIT.usage);
   }
 }
 

@@ -282,6 +282,10 @@ describe('scrapydd deploy and package without a server', () => {
       assert.equal(missing.code, 3);
       assert.match(missing.stderr, /cannot run .*no-such-python: not found/);
 
+      const noEgg = await scrapydd(dir, dir, ['deploy', '--egg', join(dir, 'none.egg'), '--url', 'http://127.0.0.1:9', '-p', 'x', '-v', 'r1']);
+      assert.equal(noEgg.code, 2, 'checked before the server is contacted');
+      assert.match(noEgg.stderr, /^scrapydd: cannot read the egg .*none\.egg: ENOENT/);
+
       for (const cmd of ['deploy', 'package']) {
         const help = await scrapydd(dir, dir, [cmd, '--help']);
         assert.equal(help.code, 0);

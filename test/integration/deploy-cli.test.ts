@@ -74,6 +74,26 @@ class HelloSpider(scrapy.Spider):
         yield {"url": response.url}
 `;
 
+let keysDir: Promise<string> | undefined;
+
+/** A directory whose keys/ holds a CA and a server certificate for localhost, made once by `scrapydd cert`. */
+function tlsKeys(): Promise<string> {
+  keysDir ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scrapydd-deploy-keys-'));
+    await writeConfig(dir, 'sqlite:///unused.db', await freePort());
+    for (const args of [['cert', 'ca'], ['cert', 'server', '--name', 'localhost']]) {
+      const made = await runCli(dir, args);
+      assert.equal(made.code, 0, made.stderr);
+    }
+    return dir;
+  })();
+  return keysDir;
+}
+
+after(async () => {
+  if (keysDir) await rm(await keysDir, { recursive: true, force: true });
+});
+
 const git = (cwd: string, args: string[]) =>
   execa('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd, stdin: 'ignore' });
 
@@ -103,11 +123,7 @@ for (const kind of testDatabaseKinds()) {
         db = await createTestDatabase(kind);
         // The server also listens on https_port with a certificate from `scrapydd cert`'s private CA.
         serverDir = await mkdtemp(join(tmpdir(), 'scrapydd-deploy-srv-'));
-        await writeConfig(serverDir, db.url, await freePort());
-        for (const args of [['cert', 'ca'], ['cert', 'server', '--name', 'localhost']]) {
-          const made = await runCli(serverDir, args);
-          assert.equal(made.code, 0, made.stderr);
-        }
+        await cp(join(await tlsKeys(), 'keys'), join(serverDir, 'keys'), { recursive: true });
         httpsPort = await freePort();
         server = await startTestServer({ databaseUrl: db.url, workDir: serverDir, settings: { https_port: String(httpsPort) } });
         await Promise.all(([['alice', ALICE_PASSWORD], ['bob', BOB_PASSWORD]] as const).map(async ([user, password]) => {
@@ -263,7 +279,7 @@ for (const kind of testDatabaseKinds()) {
 }
 
 describe('scrapydd deploy and package without a server', () => {
-  it('refuses a scrapy.cfg without [settings] default and a Python without setuptools; prints help', async () => {
+  it('refuses a scrapy.cfg without [settings] default, a Python without setuptools, a failing build (showing its tail), a missing --egg; prints help', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'scrapydd-deploy-'));
     try {
       await writeFile(join(dir, 'scrapy.cfg'), '[deploy]\nurl = http://127.0.0.1:9\n');
@@ -281,6 +297,19 @@ describe('scrapydd deploy and package without a server', () => {
       const missing = await scrapydd(dir, dir, ['package'], { env: { SCRAPYDD_RUNNER_PYTHON: join(dir, 'no-such-python') } });
       assert.equal(missing.code, 3);
       assert.match(missing.stderr, /cannot run .*no-such-python: not found/);
+
+      // A build that fails: the tail of its output is shown and the temporary setup.py is gone.
+      await mkdir(join(dir, 'demo'));
+      await writeFile(join(dir, 'demo', '__init__.py'), '');
+      const failingPython = join(dir, 'python-failing-build');
+      const lines = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join('\\n');
+      await writeFile(failingPython, `#!/bin/sh\nif [ "$1" = "-c" ]; then exec ${TEST_PYTHON} "$@"; fi\nprintf '${lines}\\n'; exit 7\n`);
+      await chmod(failingPython, 0o755);
+      const failed = await scrapydd(dir, dir, ['package', '--python', failingPython]);
+      assert.equal(failed.code, 3);
+      assert.match(failed.stderr, /building the egg with .*python-failing-build \(a temporary setup\.py\)/);
+      assert.match(failed.stderr, /^scrapydd: building the egg failed \(exit code 7\):\n  \.\.\.\n  line 16\n(  line \d+\n){23}  line 40\n$/m);
+      assert.deepEqual((await readdir(dir)).sort(), ['demo', 'python-failing-build', 'python-without-setuptools', 'scrapy.cfg']);
 
       const noEgg = await scrapydd(dir, dir, ['deploy', '--egg', join(dir, 'none.egg'), '--url', 'http://127.0.0.1:9', '-p', 'x', '-v', 'r1']);
       assert.equal(noEgg.code, 2, 'checked before the server is contacted');

@@ -4,11 +4,7 @@ import { boolParam, idString, nowParam, optionalId, toBool, toIso } from './sql-
 
 export type FireOutcome = 'QUEUED' | 'MISSED' | 'SPIDER_DISABLED' | 'SPIDER_MISSING' | 'NO_VERSION';
 
-export interface TriggerRow {
-  id: string;
-  spiderId: string;
-  project: string;
-  spider: string;
+export interface TriggerFields {
   cron: string;
   timeZone: string;
   enabled: boolean;
@@ -16,6 +12,13 @@ export interface TriggerRow {
   settings: Record<string, string>;
   dedupeKey: string;
   nextFireTime: string | undefined;
+}
+
+export interface TriggerRow extends TriggerFields {
+  id: string;
+  spiderId: string;
+  project: string;
+  spider: string;
   lastFireTime: string | undefined;
   lastOutcome: FireOutcome | undefined;
   lastReason: string;
@@ -49,16 +52,6 @@ function triggerRow(r: Row): TriggerRow {
     createTime: toIso(r.created_at)!,
     updateTime: toIso(r.updated_at)!,
   };
-}
-
-export interface TriggerFields {
-  cron: string;
-  timeZone: string;
-  enabled: boolean;
-  args: Record<string, string>;
-  settings: Record<string, string>;
-  dedupeKey: string;
-  nextFireTime: string | undefined;
 }
 
 /** Inserts a trigger unless the spider has one with the same dedupe key; returns whether it inserted. */

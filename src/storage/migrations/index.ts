@@ -4,6 +4,7 @@ import { NodesAndJobs1764000000002 } from './0002-nodes-and-jobs.js';
 import { DispatchIndexes1764000000003 } from './0003-dispatch-indexes.js';
 import { Webhooks1764000000005 } from './0005-webhooks.js';
 import { MailOutbox1764000000006 } from './0006-mail-outbox.js';
+import { WebSessions1764000000007 } from './0007-web-sessions.js';
 
 export const migrations = [
   Initial1764000000001,
@@ -11,4 +12,5 @@ export const migrations = [
   DispatchIndexes1764000000003,
   Webhooks1764000000005,
   MailOutbox1764000000006,
+  WebSessions1764000000007,
 ];

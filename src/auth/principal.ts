@@ -8,6 +8,8 @@ export interface Principal {
   readonly method: 'password' | 'api-key' | 'web-session' | 'node-token' | 'client-certificate' | 'none';
   /** Set when the caller is an agent (a node), nodes/{nodeId}; such callers reach only the agent methods. */
   readonly nodeId?: string;
+  /** Set when the caller signed in through the web UI: its session (web_sessions.id). */
+  readonly webSessionId?: string;
 }
 
 /** Every call when `enable_authentication = false`. */

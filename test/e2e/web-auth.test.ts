@@ -94,6 +94,102 @@ describe('web UI sign-in, profile and sign-out in Chromium (SQLite)', () => {
     }
   });
 
+  it('creates an API key whose secret is shown once and works as Bearer, and revokes it', async () => {
+    const { page, close } = await openPage(browser(), server());
+    try {
+      await signIn(page, ALICE, '/ui/profile');
+      await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
+      const longName = `ci deploy ${'x'.repeat(190)}`;
+      await page.getByLabel('New key’s name').fill(longName);
+      await page.getByRole('button', { name: 'Create API key' }).click();
+      const secretBox = page.getByTestId('api-key-secret');
+      await secretBox.waitFor();
+      const secret = (await secretBox.textContent())!.trim();
+      assert.match(secret, /^sdk_\d+_[A-Za-z0-9_-]{43}$/);
+      await page.getByText('It is shown only this once').waitFor();
+      await page.getByRole('button', { name: 'Copy', exact: true }).waitFor();
+      await page.getByRole('cell', { name: longName, exact: true }).waitFor(); // listed, cut with an ellipsis
+      assert.equal(await scrollsSideways(page), false, 'a 200-character key name does not widen the page');
+      await screenshot(page, 'profile');
+
+      const asKey = await request(server(), 'GET', '/v1/users/me', { auth: `Bearer ${secret}` });
+      assert.equal(asKey.status, 200, asKey.text);
+      assert.equal(asKey.json.name, `users/${ALICE.name}`);
+
+      await page.reload();
+      await page.getByRole('cell', { name: longName, exact: true }).waitFor();
+      assert.equal(await page.getByTestId('api-key-secret').count(), 0, 'the secret is gone after a reload');
+      assert.equal(await page.getByText(secret).count(), 0);
+
+      await page.getByRole('button', { name: `Revoke ${longName}` }).click();
+      const dialog = page.getByRole('dialog', { name: 'Revoke API key?' });
+      await dialog.getByRole('button', { name: 'Revoke' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await page.getByRole('cell', { name: longName, exact: true }).waitFor({ state: 'detached' });
+      const revoked = await request(server(), 'GET', '/v1/users/me', { auth: `Bearer ${secret}` });
+      assert.equal(revoked.status, 401, revoked.text);
+    } finally {
+      await close();
+    }
+  });
+
+  it('changes the password: a wrong current one is shown in place, the new one signs in', async () => {
+    const { page, close } = await openPage(browser(), server());
+    try {
+      await signIn(page, CAROL, '/ui/profile');
+      const form = page.locator('form', { has: page.getByRole('button', { name: 'Change password' }) });
+      await form.getByLabel('Current password').fill('not-the-password');
+      await form.getByLabel('New password', { exact: true }).fill('carol-new-pass-2');
+      await form.getByLabel('New password again').fill('carol-new-pass-2');
+      await form.getByRole('button', { name: 'Change password' }).click();
+      await form.getByText('The current password is wrong.').waitFor();
+
+      await form.getByLabel('Current password').fill(CAROL.password);
+      await form.getByLabel('New password', { exact: true }).fill('short');
+      await form.getByLabel('New password again').fill('short');
+      await form.getByRole('button', { name: 'Change password' }).click();
+      await form.getByText('Password must be at least 8 characters.').waitFor();
+
+      await form.getByLabel('New password', { exact: true }).fill('carol-new-pass-2');
+      await form.getByLabel('New password again').fill('carol-new-pass-2');
+      await form.getByRole('button', { name: 'Change password' }).click();
+      await page.getByText('Password changed.').waitFor();
+      assert.equal(await form.getByLabel('Current password').inputValue(), '');
+    } finally {
+      await close();
+    }
+    const old = await request(server(), 'GET', '/v1/users/me', { auth: `Basic ${Buffer.from(`${CAROL.name}:${CAROL.password}`).toString('base64')}` });
+    assert.equal(old.status, 401, 'the old password no longer works');
+    const again = await openPage(browser(), server());
+    try {
+      await signIn(again.page, { ...CAROL, password: 'carol-new-pass-2' });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('signs out: the cookie is gone and the old session no longer reaches the API', async () => {
+    const { context, page, close } = await openPage(browser(), server());
+    try {
+      await signIn(page, ADMIN);
+      const cookie = await cookieHeader(context, server());
+      assert.equal((await request(server(), 'GET', '/v1/users/me', { headers: { cookie } })).status, 200);
+      await page.getByRole('button', { name: /root/ }).click();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL(/\/ui\/sign-in$/);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      const left = (await context.cookies(server().baseUrl)).filter((c) => c.name === 'scrapydd_session');
+      assert.deepEqual(left, []);
+      const after = await request(server(), 'GET', '/v1/users/me', { headers: { cookie } });
+      assert.equal(after.status, 401, after.text);
+      // Going to a page now asks for sign-in again.
+      await page.goto('/ui/profile');
+      await page.waitForURL(/\/ui\/sign-in\?next=/);
+    } finally {
+      await close();
+    }
+  });
+
   it('security headers on the UI and long-cached assets', async () => {
     const index = await request(server(), 'GET', '/');
     assert.equal(index.status, 200);

@@ -76,7 +76,7 @@ export async function startWebSession(deps: Deps, input: { username: string; pas
   await repo.deleteExpiredWebSessions(deps.db);
   deps.logger.info({ user: principal.username, ip: input.clientIp }, 'web session started');
   return {
-    principal: { ...principal, method: 'web-session' },
+    principal: { ...principal, method: 'web-session', webSessionId: sessionId },
     csrfToken,
     expireTime: expireTime.toISOString(),
     sessionId,
@@ -96,7 +96,7 @@ export async function authenticateWebSession(deps: Deps, token: string): Promise
     await repo.touchWebSession(deps.db, row.id, new Date(Math.min(now + settings.idleSeconds * 1000, Date.parse(row.expireTime))));
   }
   return {
-    principal: { userId: row.userId, username: row.username, admin: row.admin, method: 'web-session' },
+    principal: { userId: row.userId, username: row.username, admin: row.admin, method: 'web-session', webSessionId: row.id },
     csrfToken: row.csrfToken,
     expireTime: row.expireTime,
     sessionId: row.id,

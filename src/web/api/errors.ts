@@ -76,7 +76,7 @@ export function errorFromResponse(httpStatus: number, bodyText: string): ApiErro
       reason = d.reason;
       metadata = d.metadata ?? {};
     } else if (type.endsWith('google.rpc.BadRequest')) {
-      violations.push(...(d.fieldViolations ?? []));
+      for (const v of d.fieldViolations ?? []) violations.push({ field: v.field, description: sentence(v.description ?? '') });
     }
   }
   const message = status.message?.trim() || STATUS_TEXT[httpStatus] || `The server answered ${httpStatus}.`;

@@ -2,8 +2,9 @@
 # Installs what scrapydd needs on a fresh Debian machine, idempotently:
 # Debian's Scrapy for /usr/bin/python3, npm dependencies, and the build.
 #   scripts/setup.sh            set up for running
-#   scripts/setup.sh --test     also make sure PostgreSQL is up for the tests, and podman
-#                               with the docker runner's test image (scripts/setup-podman.sh)
+#   scripts/setup.sh --test     also make sure PostgreSQL is up for the tests, podman
+#                               with the docker runner's test image (scripts/setup-podman.sh),
+#                               and Debian's chromium for the web UI's browser tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,4 +39,11 @@ if [ "${1:-}" = "--test" ]; then
   fi
   pg_isready -q -h 127.0.0.1 -p 5432 || { log "PostgreSQL is not reachable on 127.0.0.1:5432"; exit 1; }
   bash scripts/setup-podman.sh
+  # The web UI's browser tests (test/e2e) drive Debian's Chromium through playwright-core.
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian's chromium (browser tests)"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+    [ -x /usr/bin/chromium ] || { log "chromium did not install"; exit 1; }
+  fi
 fi

@@ -132,6 +132,8 @@ function buildServer(r: Reader): ServerConfig {
     heartbeatIntervalSeconds: heartbeat,
     nodeTimeoutSeconds: nodeTimeout,
     nodeKeyTtlSeconds: r.number('node_key_ttl'),
+    webSessionTtlSeconds: r.number('web_session_ttl'),
+    webSessionMaxAgeSeconds: r.number('web_session_max_age'),
     cancelGraceSeconds: r.number('cancel_grace'),
     misfireGraceSeconds: r.number('misfire_grace'),
     jobsToKeep: r.number('jobs_to_keep'),

@@ -165,6 +165,18 @@ export const SERVER_KEYS: Readonly<Record<string, KeySpec>> = {
     origin: 'new',
     description: 'Lifetime of a node registration key (single use).',
   },
+  web_session_ttl: {
+    type: 'duration-seconds',
+    default: '43200',
+    origin: 'new',
+    description: 'A web UI sign-in unused this long ends (idle expiry).',
+  },
+  web_session_max_age: {
+    type: 'duration-seconds',
+    default: '604800',
+    origin: 'new',
+    description: 'A web UI sign-in ends this long after it started, however busy (absolute expiry).',
+  },
   cancel_grace: {
     type: 'duration-seconds',
     default: '30',

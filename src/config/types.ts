@@ -56,6 +56,9 @@ export interface ServerConfig {
   readonly heartbeatIntervalSeconds: number;
   readonly nodeTimeoutSeconds: number;
   readonly nodeKeyTtlSeconds: number;
+  /** Web UI sessions: idle expiry (web_session_ttl) and absolute expiry (web_session_max_age). */
+  readonly webSessionTtlSeconds: number;
+  readonly webSessionMaxAgeSeconds: number;
   readonly cancelGraceSeconds: number;
   readonly misfireGraceSeconds: number;
   readonly jobsToKeep: number;

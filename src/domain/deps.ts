@@ -5,6 +5,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { Db } from '../storage/database.js';
 import type { WebhookSettings } from './webhooks/webhook-settings.js';
 import type { FailureMailPort } from './notifications/failure-mail.js';
+import type { WebSessionSettings } from './users/web-session-settings.js';
 
 export interface DomainSettings {
   readonly enableAuthentication: boolean;
@@ -24,6 +25,8 @@ export interface DomainSettings {
   readonly webhooks?: WebhookSettings;
   /** IANA zone of triggers created without one (the `timezone` key). */
   readonly timeZone: string;
+  /** web_session_ttl / web_session_max_age; DEFAULT_WEB_SESSION_SETTINGS when unset. */
+  readonly webSessions?: WebSessionSettings;
 }
 
 /** What the domain announces to dispatch (in-process, and to other servers on PostgreSQL). */

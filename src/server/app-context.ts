@@ -33,6 +33,7 @@ export async function openAppContext(config: ServerConfig, logger: Logger): Prom
       spiderListTimeoutMs: config.spiderListTimeoutSeconds * 1000,
       maxUploadSizeBytes: config.maxUploadSizeBytes,
       nodeKeyTtlSeconds: config.nodeKeyTtlSeconds,
+      webSessions: { idleSeconds: config.webSessionTtlSeconds, maxAgeSeconds: config.webSessionMaxAgeSeconds },
       tmpDir: join(config.dataDir, 'tmp'),
       cancelGraceSeconds: config.cancelGraceSeconds,
       jobsToKeep: config.jobsToKeep,

@@ -18,6 +18,22 @@ export interface IncomingCall {
   readonly public: boolean;
   /** The verified client certificate of a TLS connection (mTLS), if any. */
   readonly clientCertificate?: ClientCertificate;
+  /** What an HTTP request says about the web UI's cookie session; unset for gRPC. */
+  readonly web?: WebRequest;
+}
+
+/** The web UI's session cookie and what CSRF checks need, from an HTTP request (http/web-request.ts). */
+export interface WebRequest {
+  /** The scrapydd_session cookie's value, if sent. */
+  readonly sessionToken: string | undefined;
+  /** The X-CSRF-Token header, if sent. */
+  readonly csrfToken: string | undefined;
+  /** The Origin header, if sent. */
+  readonly origin: string | undefined;
+  /** The Host header. */
+  readonly host: string | undefined;
+  /** POST, PUT, PATCH, DELETE, ...: anything but GET, HEAD and OPTIONS. */
+  readonly stateChanging: boolean;
 }
 
 export interface ClientCertificate {

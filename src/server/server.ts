@@ -1,6 +1,6 @@
 /**
  * The server process: one listener on bind_address:bind_port carrying gRPC
- * (with reflection) and HTTP/1.1 (REST, scrapyd API, health), all calls
+ * (with reflection) and HTTP/1.1 (REST, scrapyd API, health, web UI), all calls
  * through one pipeline into one set of handlers; with https_port, the same
  * again over TLS (tls-listener.ts).
  */
@@ -19,6 +19,8 @@ import { makeHttpApp } from './http/http-app.js';
 import { makeRestHandler } from './http/rest-handler.js';
 import { isJobFilePath, makeJobFilesHandler } from './http/job-files.js';
 import { isWebhookPath, makeWebhookHandler } from './http/webhook-endpoint.js';
+import { isWebSessionPath, makeWebSessionHandler } from './http/web-session-endpoint.js';
+import { isWebUiPath, makeWebUiHandler } from './http/web-ui.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { TriggerClock } from '../dispatch/trigger-clock.js';
 import { Wakeups } from '../dispatch/wakeups.js';
@@ -85,6 +87,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       scrapyd: makeScrapydApi({ deps, pipeline, nodeName: config.nodeName }),
       jobFiles: { handles: isJobFilePath, handle: makeJobFilesHandler(deps, pipeline) },
       webhook: { handles: isWebhookPath, handle: makeWebhookHandler(deps, pipeline) },
+      webUi: { handles: isWebUiPath, handle: makeWebUiHandler() },
+      webSession: { handles: isWebSessionPath, handle: makeWebSessionHandler(deps, pipeline) },
     }),
   );
   const webhookWorker = new DeliveryWorker(deps.db, deps.settings.webhooks ?? DEFAULT_WEBHOOK_SETTINGS, logger.child({ component: 'webhooks' }));

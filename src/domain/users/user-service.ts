@@ -3,6 +3,7 @@ import { hashPassword, passwordProblem, verifyPassword } from '../../auth/passwo
 import type { Principal } from '../../auth/principal.js';
 import { AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated } from '../../errors/domain-error.js';
 import * as repo from '../../storage/users-repo.js';
+import { deleteWebSessionsOfUser } from '../../storage/web-sessions-repo.js';
 import { VerifiedPasswordCache } from '../../auth/verified-password-cache.js';
 import type { Deps } from '../deps.js';
 import { checkUserId, parseUserName } from '../names.js';
@@ -97,7 +98,36 @@ export async function updateUser(
   }
   const updated = await repo.updateUser(deps.db, user.id, { admin: changes.admin, disabled: changes.disabled, passwordHash });
   if (!updated) throw new NotFound(`user '${user.username}' not found`);
+  // A new password signs the account out of the web UI elsewhere.
+  if (passwordHash !== undefined) await deleteWebSessionsOfUser(deps.db, user.id, principal.webSessionId);
   return updated;
+}
+
+/**
+ * The caller changes their own password, proving the current one. A wrong
+ * current password is INVALID_ARGUMENT on current_password (not
+ * UNAUTHENTICATED: the caller is signed in, only this field is wrong). The
+ * user's web sessions end, except the one making the change.
+ */
+export async function changeOwnPassword(
+  deps: Deps,
+  principal: Principal,
+  name: string,
+  input: { currentPassword: string; newPassword: string },
+): Promise<void> {
+  const user = await resolveUser(deps, principal, name);
+  if (user.id !== principal.userId) {
+    throw new PermissionDenied("you can only change your own password here; admins set other users' passwords with UpdateUser");
+  }
+  if (!input.currentPassword) throw new InvalidArgument('current password is required', { field: 'current_password' });
+  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
+    throw new InvalidArgument('the current password is wrong', { field: 'current_password', reason: 'WRONG_PASSWORD' });
+  }
+  const problem = passwordProblem(input.newPassword);
+  if (problem) throw new InvalidArgument(problem, { field: 'new_password', reason: 'WEAK_PASSWORD' });
+  await repo.updateUser(deps.db, user.id, { passwordHash: await hashPassword(input.newPassword) });
+  const ended = await deleteWebSessionsOfUser(deps.db, user.id, principal.webSessionId);
+  deps.logger.info({ user: user.username, endedSessions: ended }, 'password changed');
 }
 
 /** Sets a password by user name (the `scrapydd passwd` command). */
@@ -107,6 +137,7 @@ export async function resetPassword(deps: Deps, username: string, password: stri
   const problem = passwordProblem(password);
   if (problem) throw new InvalidArgument(problem, { field: 'password', reason: 'WEAK_PASSWORD' });
   await repo.updateUser(deps.db, user.id, { passwordHash: await hashPassword(password) });
+  await deleteWebSessionsOfUser(deps.db, user.id);
 }
 
 /** True when no user exists yet (a fresh installation). */

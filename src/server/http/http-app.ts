@@ -1,4 +1,4 @@
-/** The HTTP/1.1 side of the port: health, the REST API, the scrapyd API, the webhook paths; later the web UI. */
+/** The HTTP/1.1 side of the port: health, the REST API, the scrapyd API, the webhook paths, the web UI (/ and /ui/). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { sendJson } from './http-io.js';
@@ -13,6 +13,9 @@ export interface HttpAppParts {
   jobFiles: { handles(pathname: string): boolean; handle: RouteHandler };
   /** /projects/{project}/spiders/{spider}/webhook (the product's webhook paths). */
   webhook: { handles(pathname: string): boolean; handle: RouteHandler };
+  /** The web UI's pages and assets (/, /ui/...) and its session endpoint (/ui/api/session). */
+  webUi: { handles(pathname: string): boolean; handle: RouteHandler };
+  webSession: { handles(pathname: string): boolean; handle: RouteHandler };
 }
 
 export function makeHttpApp(parts: HttpAppParts) {
@@ -42,6 +45,8 @@ export function makeHttpApp(parts: HttpAppParts) {
     if (parts.scrapyd.handles(path)) return parts.scrapyd.handle(req, res, url);
     if (parts.jobFiles.handles(path)) return parts.jobFiles.handle(req, res, url);
     if (parts.webhook.handles(path)) return parts.webhook.handle(req, res, url);
+    if (parts.webSession.handles(path)) return parts.webSession.handle(req, res, url);
+    if (parts.webUi.handles(path)) return parts.webUi.handle(req, res, url);
     sendJson(res, 404, { error: { code: 404, message: `nothing at ${path}`, status: 'NOT_FOUND' } });
   }
 }

@@ -12,6 +12,7 @@ import type { Pipeline } from '../pipeline.js';
 import { toRestError } from '../errors/status.js';
 import { streamChunks } from '../services/job-service-impl.js';
 import { header, peerAddress, sendJson, sendText } from './http-io.js';
+import { webRequestOf } from './web-request.js';
 
 const PATH = /^\/(logs|items)\/([^/]+)\/([^/]+)\/([^/]+)\.(log|jl)$/;
 
@@ -29,6 +30,7 @@ export function makeJobFilesHandler(deps: Deps, pipeline: Pipeline) {
       authorization: header(req, 'authorization'),
       peerAddress: peerAddress(req),
       requestId: header(req, 'x-request-id'),
+      web: webRequestOf(req),
       public: false,
     };
     try {

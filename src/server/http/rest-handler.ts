@@ -18,6 +18,7 @@ import { methodKey, type ServiceBinding } from '../services/service-binding.js';
 import { Unimplemented } from '../../errors/domain-error.js';
 import { header, peerAddress, readJsonBody, sendJson } from './http-io.js';
 import { readMultipart } from './multipart.js';
+import { isWebUiRequest, webRequestOf } from './web-request.js';
 
 export interface RestHandlerOptions {
   router: RestRouter;
@@ -54,6 +55,7 @@ export function makeRestHandler(opts: RestHandlerOptions) {
       authorization: header(req, 'authorization'),
       peerAddress: peerAddress(req),
       requestId: header(req, 'x-request-id'),
+      web: webRequestOf(req),
       public: SELF_AUTHENTICATING_METHODS.has(method),
     };
     try {
@@ -72,14 +74,15 @@ export function makeRestHandler(opts: RestHandlerOptions) {
       const json = codecOf(route.responseType.fullName).toJSON(result as never);
       sendJson(res, 200, responseJson(route, json));
     } catch (err) {
-      sendError(res, err as DomainError);
+      sendError(res, err as DomainError, isWebUiRequest(req));
     }
   };
 }
 
-function sendError(res: ServerResponse, err: DomainError): void {
+function sendError(res: ServerResponse, err: DomainError, fromWebUi = false): void {
   const { httpStatus, body } = toRestError(err);
-  const headers: Record<string, string> = httpStatus === 401 ? { 'www-authenticate': 'Basic realm="scrapydd", charset="UTF-8"' } : {};
+  // The web UI handles 401 itself: a Basic challenge would make the browser pop up its own sign-in box.
+  const headers: Record<string, string> = httpStatus === 401 && !fromWebUi ? { 'www-authenticate': 'Basic realm="scrapydd", charset="UTF-8"' } : {};
   if (!res.headersSent) sendJson(res, httpStatus, body, headers);
   else res.destroy();
 }

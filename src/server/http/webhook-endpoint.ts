@@ -16,6 +16,7 @@ import type { Pipeline } from '../pipeline.js';
 import { webhookToProto } from '../services/webhook-service-impl.js';
 import { header, MAX_JSON_BODY_BYTES, peerAddress, readBody, sendJson } from './http-io.js';
 import { readMultipart } from './multipart.js';
+import { webRequestOf } from './web-request.js';
 
 const PATH = /^\/projects\/([^/]+)\/spiders\/([^/]+)\/webhook\/?$/;
 const METHODS: Record<string, string> = { GET: 'GetWebhook', HEAD: 'GetWebhook', POST: 'UpdateWebhook', PUT: 'UpdateWebhook', DELETE: 'DeleteWebhook' };
@@ -40,6 +41,7 @@ export function makeWebhookHandler(deps: Deps, pipeline: Pipeline) {
       authorization: header(req, 'authorization'),
       peerAddress: peerAddress(req),
       requestId: header(req, 'x-request-id'),
+      web: webRequestOf(req),
       public: false,
     };
     try {

@@ -12,6 +12,7 @@ import { header, peerAddress } from '../http/http-io.js';
 import { formParams, sendScrapyd, sendUnauthorized } from './scrapyd-io.js';
 import * as endpoints from './scrapyd-endpoints.js';
 import * as scrapydJobs from './scrapyd-jobs.js';
+import { webRequestOf } from '../http/web-request.js';
 
 type Endpoint = (req: IncomingMessage, url: URL, ctx: CallContext) => Promise<Record<string, unknown>>;
 
@@ -63,6 +64,7 @@ export function makeScrapydApi(opts: { deps: Deps; pipeline: Pipeline; nodeName:
         authorization: header(req, 'authorization'),
         peerAddress: peerAddress(req),
         requestId: header(req, 'x-request-id'),
+      web: webRequestOf(req),
         public: false,
       };
       try {

@@ -42,6 +42,10 @@ export function userService(deps: Deps): ServiceBinding {
         }),
       );
     },
+    async changePassword(req, ctx) {
+      await users.changeOwnPassword(deps, ctx.principal, req.name, { currentPassword: req.currentPassword, newPassword: req.newPassword });
+      return {};
+    },
     async createApiKey(req, ctx) {
       return apiKeyToProto(await apiKeys.createApiKey(deps, ctx.principal, req.parent, req.apiKey?.displayName ?? ''));
     },

@@ -1,0 +1,83 @@
+/**
+ * The one way pages talk to the server: JSON over fetch with the session
+ * cookie, the CSRF token on every state change, errors as ApiError. A 401
+ * sends the user to the sign-in page (and back afterwards).
+ *
+ *   const project = await api.get<Project>('/v1/projects/p');
+ *   await api.post('/v1/projects/p/spiders/s:run', { args: {} });
+ */
+import { ApiError, errorFromResponse, unreachableError } from './errors';
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+let csrfToken = '';
+let onUnauthenticated: (err: ApiError) => void = () => undefined;
+
+/** Set by the session (session.tsx) after sign-in and on load. */
+export function setCsrfToken(token: string): void {
+  csrfToken = token;
+}
+
+/** Called on any 401 from the API except the session endpoint's own. */
+export function setUnauthenticatedHandler(handler: (err: ApiError) => void): void {
+  onUnauthenticated = handler;
+}
+
+export interface RequestOptions {
+  /** Query parameters; undefined and '' values are left out. */
+  query?: Record<string, string | number | boolean | undefined>;
+  /** A body other than JSON (FormData for uploads). */
+  body?: FormData | Blob;
+  signal?: AbortSignal;
+  /** Do not redirect to sign-in on 401 (the session calls handle it themselves). */
+  noAuthRedirect?: boolean;
+}
+
+export async function request<T>(method: Method, path: string, json?: unknown, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', 'x-scrapydd-ui': '1' };
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let body: BodyInit | undefined = opts.body;
+  if (json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(json);
+  }
+  let res: Response;
+  try {
+    res = await fetch(withQuery(path, opts.query), { method, headers, body, credentials: 'same-origin', signal: opts.signal });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw unreachableError();
+  }
+  const text = await res.text().catch(() => '');
+  if (!res.ok) {
+    const err = errorFromResponse(res.status, text);
+    if (res.status === 401 && !opts.noAuthRedirect) onUnauthenticated(err);
+    throw err;
+  }
+  if (text === '') return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(res.status, 'INTERNAL', 'The server sent an answer that is not JSON.');
+  }
+}
+
+export const api = {
+  get: <T>(path: string, opts?: RequestOptions) => request<T>('GET', path, undefined, opts),
+  post: <T>(path: string, json?: unknown, opts?: RequestOptions) => request<T>('POST', path, json ?? (opts?.body ? undefined : {}), opts),
+  patch: <T>(path: string, json: unknown, opts?: RequestOptions) => request<T>('PATCH', path, json, opts),
+  del: <T = Record<string, never>>(path: string, opts?: RequestOptions) => request<T>('DELETE', path, undefined, opts),
+};
+
+/** Path segments are resource ids: encode each one (project names may hold dots, spiders odd characters). */
+export function seg(value: string): string {
+  return encodeURIComponent(value);
+}
+
+function withQuery(path: string, query: RequestOptions['query']): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+  const qs = params.toString();
+  return qs ? `${path}${path.includes('?') ? '&' : '?'}${qs}` : path;
+}

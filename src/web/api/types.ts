@@ -1,0 +1,41 @@
+/**
+ * JSON shapes of the REST API's resources as the UI uses them (proto3 JSON:
+ * lowerCamelCase, int64 as strings, timestamps as RFC 3339 strings, default
+ * values left out — hence the optional fields). Add types here as pages
+ * need them; the protos in proto/scrapydd/v1 are the source of truth.
+ */
+
+export interface User {
+  name: string; // users/{user}
+  admin?: boolean;
+  disabled?: boolean;
+  createTime?: string;
+}
+
+export interface ApiKey {
+  name: string; // users/{user}/apiKeys/{id}
+  displayName?: string;
+  /** Only in CreateApiKey's answer. */
+  secret?: string;
+  createTime?: string;
+  lastUseTime?: string;
+}
+
+export interface ListApiKeysResponse {
+  apiKeys?: ApiKey[];
+  nextPageToken?: string;
+}
+
+/** GET /ui/api/session */
+export interface SessionInfo {
+  user: { name: string; admin: boolean };
+  authenticationEnabled: boolean;
+  csrfToken: string;
+  expireTime?: string;
+}
+
+/** A paginated list answer: the items under their plural name plus nextPageToken. */
+export interface Page<T> {
+  items: T[];
+  nextPageToken: string;
+}

@@ -157,6 +157,13 @@ for (const kind of testDatabaseKinds()) {
         assertUnauthenticated(await request(server(), 'GET', '/v1/users/me', { auth: authOf(ERIN) }), 'old password');
         assertScrapydUnauthorized(await scrapydGet(server(), 'listprojects.json', {}, authOf(ERIN)), 'old password');
         assert.equal(await whoAmI(server(), basic('erin', 'erin-pass-2')), 'users/erin');
+        // With an API key (not the password), UpdateUser does not change it: ChangePassword wants the current one.
+        const key = await request(server(), 'POST', '/v1/users/me/apiKeys', { auth: basic('erin', 'erin-pass-2'), json: { displayName: 'ci' } });
+        assert.equal(key.status, 200, key.text);
+        const viaKey = await request(server(), 'PATCH', '/v1/users/me?updateMask=password', { auth: `Bearer ${key.json.secret as string}`, json: { password: 'erin-pass-3' } });
+        assert.equal(viaKey.status, 403, viaKey.text);
+        assert.match(viaKey.json.error.message as string, /needs your current password/);
+        assert.equal(await whoAmI(server(), basic('erin', 'erin-pass-2')), 'users/erin');
       });
 
       it('an admin cannot disable themselves', async () => {

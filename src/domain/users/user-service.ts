@@ -92,6 +92,14 @@ export async function updateUser(
   }
   let passwordHash: string | undefined;
   if (changes.password !== undefined) {
+    // Without admin rights, a new password needs the current one: a caller
+    // signed in by it (Basic) has just shown it; an API key or a web session
+    // has not, and a stolen one must not be able to take the account over.
+    if (!principal.admin && principal.method !== 'password') {
+      throw new PermissionDenied('changing your password needs your current password: use ChangePassword (users/{user}:changePassword)', {
+        reason: 'CURRENT_PASSWORD_REQUIRED',
+      });
+    }
     const problem = passwordProblem(changes.password);
     if (problem) throw new InvalidArgument(problem, { field: 'user.password', reason: 'WEAK_PASSWORD' });
     passwordHash = await hashPassword(changes.password);

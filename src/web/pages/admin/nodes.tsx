@@ -4,7 +4,7 @@
  * keys: make one (key and secret shown once, with the command to run on the
  * worker), list and revoke the unused ones.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, seg } from '../../api/client';
 import type { ListNodeKeysResponse, ListNodesResponse, Node, NodeKey } from '../../api/types';
 import { ConfirmDialog } from '../../components/confirm-dialog';
@@ -21,6 +21,8 @@ import { useApi } from '../../components/use-api';
 import type { RouteProps } from '../../router';
 import { useSession } from '../../session';
 
+const REFRESH_MS = 15_000;
+
 export function NodesPage(_props: RouteProps) {
   const { session } = useSession();
   const { notify } = useNotice();
@@ -28,6 +30,14 @@ export function NodesPage(_props: RouteProps) {
   const nodes = useApi((signal) => api.get<ListNodesResponse>('/v1/nodes', { query: { pageSize: 100, pageToken: pages.token }, signal }), [pages.token]);
   const [renaming, setRenaming] = useState<Node | undefined>(undefined);
   const [victim, setVictim] = useState<Node | undefined>(undefined);
+  // Node keys are listed again with the nodes: a registration uses one up.
+  const [keysTick, setKeysTick] = useState(0);
+  const refresh = nodes.reload;
+  useEffect(() => {
+    // Online state and heartbeats change by themselves: look again now and then.
+    const timer = window.setInterval(refresh, REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [refresh]);
 
   async function remove() {
     if (!victim) return;
@@ -43,7 +53,7 @@ export function NodesPage(_props: RouteProps) {
       title="Nodes"
       subtitle="The worker machines that run jobs. Each runs scrapydd agent and holds one session to a server."
       actions={
-        <button type="button" class="button button-small" onClick={nodes.reload} disabled={nodes.loading}>
+        <button type="button" class="button button-small" onClick={() => (nodes.reload(), setKeysTick((t) => t + 1))} disabled={nodes.loading}>
           Refresh
         </button>
       }
@@ -129,7 +139,7 @@ export function NodesPage(_props: RouteProps) {
           )}
         </Loaded>
       </Section>
-      {session.authenticationEnabled && <NodeKeys />}
+      {session.authenticationEnabled && <NodeKeys refresh={keysTick} />}
       <ConfirmDialog open={victim !== undefined} title="Delete node?" confirmLabel="Delete node" danger onConfirm={remove} onCancel={() => setVictim(undefined)}>
         <p class="break-anywhere">
           “{victim && label(victim)}” is removed and its credentials stop working: an agent running on it is disconnected at once and cannot connect
@@ -170,7 +180,7 @@ function RenameNode(props: { node: Node; onDone: (node?: Node) => void }) {
     <form class="inline-form rename-form" onSubmit={submit} noValidate aria-label={`Rename node ${label(props.node)}`}>
       <Field label={`New name for node ${nodeId(props.node)}`} error={fieldError(error, 'display_name')}>
         {(id, d, invalid) => (
-          <input id={id} name="displayName" maxLength={200} value={name} aria-invalid={invalid} aria-describedby={d} onInput={(e) => setName(e.currentTarget.value)} />
+          <input id={id} name="displayName" value={name} aria-invalid={invalid} aria-describedby={d} onInput={(e) => setName(e.currentTarget.value)} />
         )}
       </Field>
       <SubmitButton busy={busy} busyLabel="Saving…">
@@ -184,10 +194,13 @@ function RenameNode(props: { node: Node; onDone: (node?: Node) => void }) {
   );
 }
 
-function NodeKeys() {
+function NodeKeys(props: { refresh: number }) {
   const { notify } = useNotice();
   const pages = usePageTokens();
-  const keys = useApi((signal) => api.get<ListNodeKeysResponse>('/v1/nodeKeys', { query: { pageSize: 50, pageToken: pages.token }, signal }), [pages.token]);
+  const keys = useApi(
+    (signal) => api.get<ListNodeKeysResponse>('/v1/nodeKeys', { query: { pageSize: 50, pageToken: pages.token }, signal }),
+    [pages.token, props.refresh],
+  );
   const [created, setCreated] = useState<NodeKey | undefined>(undefined);
   const [victim, setVictim] = useState<NodeKey | undefined>(undefined);
 

@@ -16,7 +16,7 @@ import {
   type Warn,
 } from './sources.js';
 import { Secret } from './secret.js';
-import type { AgentConfig, Config, FailureMailConfig, LogFormat, RunnerType, ServerConfig, SmtpTls } from './types.js';
+import type { AgentConfig, Config, ConfiguredSetting, FailureMailConfig, LogFormat, RunnerType, ServerConfig, SmtpTls } from './types.js';
 import {
   InvalidValue,
   parseBool,
@@ -141,6 +141,7 @@ function buildServer(r: Reader): ServerConfig {
     webhookMaxAttempts: r.number('webhook_max_attempts'),
     webhookTimeoutSeconds: r.number('webhook_timeout'),
     ...failureMail(r),
+    settings: r.configured(),
   };
 }
 
@@ -218,6 +219,15 @@ class Reader {
 
   sourceOf(key: string): string {
     return this.settings.get(key)?.source ?? 'default';
+  }
+
+  /** Every key of the section as configured, for the configuration overview; secret values left out. */
+  configured(): ConfiguredSetting[] {
+    return Object.entries(SCHEMA[this.section]).map(([key, spec]) => {
+      const setting = this.settings.get(key);
+      const secret = spec.secret === true;
+      return { key, value: secret ? undefined : setting?.value.trim(), isSet: setting !== undefined, secret, source: this.sourceOf(key) };
+    });
   }
 
   error(key: string, problem: string): ConfigError {

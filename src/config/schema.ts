@@ -24,6 +24,8 @@ export interface KeySpec {
   readonly path?: boolean;
   /** string: extra check; returns the normalized value or throws InvalidValue. */
   readonly validate?: (value: string) => string;
+  /** A password: its value is never kept in the configuration overview (ServerConfig.settings) nor shown. */
+  readonly secret?: boolean;
 }
 
 export const RUNNER_TYPES = ['venv', 'docker'] as const;
@@ -238,6 +240,7 @@ export const SERVER_KEYS: Readonly<Record<string, KeySpec>> = {
   smtp_passwd: {
     type: 'string',
     default: undefined,
+    secret: true,
     origin: 'seed',
     description: 'SMTP password (never logged; held as a Secret in the loaded config).',
   },

@@ -27,6 +27,22 @@ export interface FailureMailConfig {
   readonly receivers: readonly string[];
 }
 
+/**
+ * One [server] key as configured, for the configuration overview (the admin's
+ * server settings page): its text, or unset (the default applies). A secret
+ * key's value is never kept here, only whether it is set.
+ */
+export interface ConfiguredSetting {
+  readonly key: string;
+  /** The configured text, trimmed; undefined when unset or secret. */
+  readonly value: string | undefined;
+  /** Set by a file, variable or flag (not the default). */
+  readonly isSet: boolean;
+  readonly secret: boolean;
+  /** A config file path, `environment variable SCRAPYDD_X`, `flag --x`, or `default`. */
+  readonly source: string;
+}
+
 export interface ServerConfig {
   readonly bindAddress: string;
   readonly bindPort: number;
@@ -67,6 +83,8 @@ export interface ServerConfig {
   readonly webhookTimeoutSeconds: number;
   /** Unset when job_fail_send_mail is false. */
   readonly failureMail?: FailureMailConfig;
+  /** Every [server] key of the schema, in schema order, as configured (secrets without their value). */
+  readonly settings: readonly ConfiguredSetting[];
 }
 
 export interface AgentConfig {

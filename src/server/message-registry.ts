@@ -8,6 +8,7 @@ import * as node from '../../gen/scrapydd/v1/node.js';
 import * as nodeKey from '../../gen/scrapydd/v1/node_key.js';
 import * as nodeSession from '../../gen/scrapydd/v1/node_session.js';
 import * as project from '../../gen/scrapydd/v1/project.js';
+import * as server from '../../gen/scrapydd/v1/server.js';
 import * as spider from '../../gen/scrapydd/v1/spider.js';
 import * as trigger from '../../gen/scrapydd/v1/trigger.js';
 import * as user from '../../gen/scrapydd/v1/user.js';
@@ -25,7 +26,7 @@ function isCodec(v: unknown): v is MessageCodec {
 }
 
 const modules: [string, Record<string, unknown>][] = [
-  ['scrapydd.v1', { ...job, ...node, ...nodeKey, ...nodeSession, ...project, ...spider, ...trigger, ...user, ...version, ...webhook }],
+  ['scrapydd.v1', { ...job, ...node, ...nodeKey, ...nodeSession, ...project, ...server, ...spider, ...trigger, ...user, ...version, ...webhook }],
   ['google.protobuf', { ...empty }],
 ];
 

@@ -45,6 +45,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  const startTime = new Date();
   // keys/ is relative to the working directory; read before anything opens so a missing file stops start-up cleanly.
   const tlsMaterial = config.httpsPort === undefined ? undefined : readTlsMaterial('keys', config.serverName, config.clientValidation);
   const app = await openAppContext(config, logger);
@@ -70,7 +71,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     nodeTimeoutSeconds: config.nodeTimeoutSeconds,
     cancelGraceSeconds: config.cancelGraceSeconds,
     enableAuthentication: config.enableAuthentication,
-  });
+  }, { config, startTime });
 
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   addServices(grpcServer, pipeline, bindings);

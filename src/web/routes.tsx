@@ -3,6 +3,9 @@
  * (first match wins; keep more specific paths first). Paths live under /ui.
  */
 import type { RouteDef } from './router';
+import { NodesPage } from './pages/admin/nodes';
+import { SettingsPage } from './pages/admin/settings';
+import { UsersPage } from './pages/admin/users';
 import { DashboardPage } from './pages/dashboard';
 import { PlaceholderPage } from './pages/placeholder';
 import { ProfilePage } from './pages/profile';
@@ -16,8 +19,9 @@ export const ROUTES: readonly RouteDef[] = [
   // Placeholders until their pages land: replace the component, keep the path.
   { path: '/ui/projects', component: PlaceholderPage },
   { path: '/ui/jobs', component: PlaceholderPage },
-  { path: '/ui/nodes', component: PlaceholderPage, adminOnly: true },
-  { path: '/ui/users', component: PlaceholderPage, adminOnly: true },
+  { path: '/ui/admin/nodes', component: NodesPage, adminOnly: true },
+  { path: '/ui/admin/users', component: UsersPage, adminOnly: true },
+  { path: '/ui/admin/settings', component: SettingsPage, adminOnly: true },
 ];
 
 /** The main navigation, in order. */
@@ -25,7 +29,8 @@ export const NAV_ITEMS: readonly { href: string; label: string; adminOnly?: bool
   { href: '/ui', label: 'Dashboard' },
   { href: '/ui/projects', label: 'Projects' },
   { href: '/ui/jobs', label: 'Jobs' },
-  { href: '/ui/nodes', label: 'Nodes', adminOnly: true },
-  { href: '/ui/users', label: 'Users', adminOnly: true },
+  { href: '/ui/admin/nodes', label: 'Nodes', adminOnly: true },
+  { href: '/ui/admin/users', label: 'Users', adminOnly: true },
+  { href: '/ui/admin/settings', label: 'Settings', adminOnly: true },
   { href: '/ui/profile', label: 'Profile' },
 ];

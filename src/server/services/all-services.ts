@@ -6,6 +6,7 @@ import { nodeSessionService, type SessionSettings } from './node-session-service
 import { nodeKeyService } from './node-key-service-impl.js';
 import { nodeService } from './node-service-impl.js';
 import { projectService } from './project-service-impl.js';
+import { serverService, type ServerInfoSource } from './server-service-impl.js';
 import type { ServiceBinding } from './service-binding.js';
 import { spiderService } from './spider-service-impl.js';
 import { triggerService } from './trigger-service-impl.js';
@@ -13,7 +14,7 @@ import { userService } from './user-service-impl.js';
 import { versionService } from './version-service-impl.js';
 import { webhookService } from './webhook-service-impl.js';
 
-export function allServices(deps: Deps, dispatcher: Dispatcher, session: SessionSettings): ServiceBinding[] {
+export function allServices(deps: Deps, dispatcher: Dispatcher, session: SessionSettings, server: ServerInfoSource): ServiceBinding[] {
   return [
     projectService(deps),
     versionService(deps),
@@ -25,5 +26,6 @@ export function allServices(deps: Deps, dispatcher: Dispatcher, session: Session
     nodeService(deps),
     nodeKeyService(deps),
     nodeSessionService(deps, dispatcher, session),
+    serverService(server),
   ];
 }

@@ -39,3 +39,63 @@ export interface Page<T> {
   items: T[];
   nextPageToken: string;
 }
+
+export interface ListUsersResponse {
+  users?: User[];
+  nextPageToken?: string;
+}
+
+export interface Node {
+  name: string; // nodes/{id}
+  id?: string;
+  displayName?: string;
+  tags?: string[];
+  isOnline?: boolean;
+  clientIp?: string;
+  temporary?: boolean;
+  slots?: number;
+  runningJobs?: number;
+  agentVersion?: string;
+  lastHeartbeatTime?: string;
+  createTime?: string;
+}
+
+export interface ListNodesResponse {
+  nodes?: Node[];
+  nextPageToken?: string;
+}
+
+export interface NodeKey {
+  name: string; // nodeKeys/{id}
+  /** Only in CreateNodeKey's answer. */
+  secret?: string;
+  tags?: string[];
+  expireTime?: string;
+  createTime?: string;
+}
+
+export interface ListNodeKeysResponse {
+  nodeKeys?: NodeKey[];
+  nextPageToken?: string;
+}
+
+/** GET /v1/server (admins). */
+export interface ServerInfo {
+  version?: string;
+  databaseKind?: string;
+  startTime?: string;
+  currentTime?: string;
+  settings?: ServerSetting[];
+}
+
+export interface ServerSetting {
+  key: string;
+  /** Empty when unset or redacted. */
+  value?: string;
+  defaultValue?: string;
+  isDefault?: boolean;
+  /** Set, but a secret: the value is never sent. */
+  redacted?: boolean;
+  source?: string;
+  description?: string;
+}

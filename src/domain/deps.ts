@@ -25,6 +25,8 @@ export interface DomainSettings {
   readonly webhooks?: WebhookSettings;
   /** web_session_ttl / web_session_max_age; DEFAULT_WEB_SESSION_SETTINGS when unset. */
   readonly webSessions?: WebSessionSettings;
+  /** IANA zone of triggers created without one (the `timezone` key). */
+  readonly timeZone: string;
 }
 
 /** What the domain announces to dispatch (in-process, and to other servers on PostgreSQL). */

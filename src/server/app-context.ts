@@ -42,6 +42,7 @@ export async function openAppContext(config: ServerConfig, logger: Logger): Prom
         maxAttempts: config.webhookMaxAttempts,
         timeoutMs: config.webhookTimeoutSeconds * 1000,
       },
+      timeZone: config.timezone,
     },
   };
   if (config.runnerType === 'docker') void warnIfNoDockerRunner(config, logger);

@@ -22,6 +22,7 @@ import { isWebhookPath, makeWebhookHandler } from './http/webhook-endpoint.js';
 import { isWebSessionPath, makeWebSessionHandler } from './http/web-session-endpoint.js';
 import { isWebUiPath, makeWebUiHandler } from './http/web-ui.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
+import { TriggerClock } from '../dispatch/trigger-clock.js';
 import { Wakeups } from '../dispatch/wakeups.js';
 import { onNodeDeleted } from '../domain/nodes/node-events.js';
 import { DeliveryWorker } from '../domain/webhooks/delivery-worker.js';
@@ -57,6 +58,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     cancelGraceSeconds: config.cancelGraceSeconds,
     sweepIntervalMs: 1000,
   }, logger);
+  const triggerClock = new TriggerClock(deps, { misfireGraceSeconds: config.misfireGraceSeconds }, logger);
   const authenticate = makeAuthenticator(deps);
   const pipeline = new Pipeline(logger, [
     requestIdInterceptor,
@@ -92,6 +94,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const webhookWorker = new DeliveryWorker(deps.db, deps.settings.webhooks ?? DEFAULT_WEBHOOK_SETTINGS, logger.child({ component: 'webhooks' }));
   await wakeups.start();
   dispatcher.start();
+  triggerClock.start();
   webhookWorker.start();
   mailSender?.start();
   // A deleted node's stream ends here at once; other servers notice at its next heartbeat.
@@ -118,6 +121,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     async close() {
       unsubscribe();
       dispatcher.stop();
+      await triggerClock.stop();
       await webhookWorker.stop();
       await mailSender?.stop();
       await wakeups.close();

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { BadRequest } from '../../gen/google/rpc/error_details.js';
-import { ListTriggersRequest, TriggerServiceClient } from '../../gen/scrapydd/v1/trigger.js';
+import { GetWebhookRequest, WebhookServiceClient } from '../../gen/scrapydd/v1/webhook.js';
 import {
   CreateProjectRequest,
   DeleteProjectRequest,
@@ -51,7 +51,7 @@ for (const kind of testDatabaseKinds()) {
     let versions: VersionServiceClient;
     let spiders: SpiderServiceClient;
     let users: UserServiceClient;
-    let triggers: TriggerServiceClient;
+    let webhooks: WebhookServiceClient;
     let admin: grpc.Metadata;
     let key: grpc.Metadata;
     let bob: grpc.Metadata;
@@ -70,7 +70,7 @@ for (const kind of testDatabaseKinds()) {
       versions = new VersionServiceClient(env.server.address, creds);
       spiders = new SpiderServiceClient(env.server.address, creds);
       users = new UserServiceClient(env.server.address, creds);
-      triggers = new TriggerServiceClient(env.server.address, creds);
+      webhooks = new WebhookServiceClient(env.server.address, creds);
       admin = auth(env.admin);
       await addUser(env.server, 'bob', 'bob-password-1');
       bob = auth(basic('bob', 'bob-password-1'));
@@ -78,7 +78,7 @@ for (const kind of testDatabaseKinds()) {
     });
 
     after(async () => {
-      closeAll(projects, versions, spiders, users, triggers);
+      closeAll(projects, versions, spiders, users, webhooks);
       await env?.close();
     });
 
@@ -338,17 +338,6 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(decoded.errorInfo?.domain, 'scrapydd.io');
       assert.equal(decoded.errorInfo?.reason, 'INVALID_NAME');
       assert.deepEqual(decoded.typeUrls, ['type.googleapis.com/google.rpc.ErrorInfo', 'type.googleapis.com/google.rpc.BadRequest']);
-    });
-
-    it('answers UNIMPLEMENTED for methods not implemented yet, after authentication', async () => {
-      const err = await grpcError(unary(triggers.listTriggers.bind(triggers), ListTriggersRequest.fromPartial({ parent: 'projects/p/spiders/s' }), admin));
-      assert.equal(err.code, grpc.status.UNIMPLEMENTED);
-      assert.equal(err.details, 'scrapydd.v1.TriggerService/ListTriggers is not implemented yet');
-      assert.deepEqual(statusDetails(err).errorInfo, { reason: 'UNIMPLEMENTED', domain: 'scrapydd.io', metadata: {} });
-      const viaKey = await grpcError(unary(triggers.listTriggers.bind(triggers), ListTriggersRequest.fromPartial({ parent: 'projects/p/spiders/s' }), key));
-      assert.equal(viaKey.code, grpc.status.UNIMPLEMENTED);
-      const anonymous = await grpcError(unary(triggers.listTriggers.bind(triggers), ListTriggersRequest.fromPartial({ parent: 'projects/p/spiders/s' }), auth()));
-      assert.equal(anonymous.code, grpc.status.UNAUTHENTICATED);
     });
 
     it("denies a non-admin user an admin's project", async () => {

@@ -236,11 +236,6 @@ for (const kind of testDatabaseKinds()) {
         assertRestError(await call('GET', '/v1/projects?page_size=-1'), 400, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'page_size must not be negative');
       });
 
-      it('methods without an implementation answer 501 UNIMPLEMENTED to an authenticated caller', async () => {
-        assertRestError(await call('GET', '/v1/projects/p/spiders/s/triggers'), 501, 'UNIMPLEMENTED', 'UNIMPLEMENTED', 'scrapydd.v1.TriggerService/ListTriggers is not implemented yet');
-        assertRestError(await call('GET', '/v1/projects/p/spiders/s/triggers', { auth: undefined }), 401, 'UNAUTHENTICATED', 'UNAUTHENTICATED');
-      });
-
       it('/healthz and /readyz answer 200 without credentials', async () => {
         for (const path of ['/healthz', '/readyz']) {
           const reply = await request(h().server, 'GET', path);

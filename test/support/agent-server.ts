@@ -16,8 +16,24 @@ export interface FixedServerOptions {
   settings?: Record<string, string>;
 }
 
-/** Starts `scrapydd server` on `opts.port`; stop() leaves the work dir and database for a restart. */
+/**
+ * Starts `scrapydd server` on `opts.port`; stop() leaves the work dir and
+ * database for a restart. A port taken for a moment (by a connection of
+ * another test) is tried again for up to 15 s.
+ */
 export async function startServerAt(opts: FixedServerOptions): Promise<TestServer> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await startServerAtOnce(opts);
+    } catch (err) {
+      if (!String((err as Error).message).includes('EADDRINUSE') || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function startServerAtOnce(opts: FixedServerOptions): Promise<TestServer> {
   await writeConfig(opts.workDir, opts.databaseUrl, opts.port, { runner_python: TEST_PYTHON, ...opts.settings });
   const child = spawn(process.execPath, [CLI, '--config', join(opts.workDir, 'scrapydd.conf'), 'server'], {
     cwd: opts.workDir,

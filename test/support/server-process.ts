@@ -14,13 +14,33 @@ import { createInterface } from 'node:readline';
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
+/**
+ * A port free now, below the kernel's ephemeral range (32768 and up), so
+ * that a port a test binds again later (a server restarted on its port) is
+ * not handed out meanwhile as the local port of some outgoing connection.
+ */
 export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  return listenOnce(0);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return listenOnce(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
+    s.listen(port, '127.0.0.1', () => {
+      const bound = (s.address() as { port: number }).port;
+      s.close(() => res(bound));
     });
   });
 }

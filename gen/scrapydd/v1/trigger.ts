@@ -26,15 +26,104 @@ import { Timestamp } from "../../google/protobuf/timestamp.js";
 export interface Trigger {
   /** projects/{project}/spiders/{spider}/triggers/{trigger} */
   name: string;
-  /** 5-field cron expression or an alias such as @hourly. */
+  /**
+   * 5-field cron expression (minute hour day-of-month month day-of-week) or
+   * one of @yearly @annually @monthly @weekly @daily @midnight @hourly.
+   */
   cron: string;
-  /** IANA time zone; default: the server's `timezone` key. */
+  /**
+   * IANA time zone; empty on create: the server's `timezone` key (stored, and
+   * returned, as the zone in use).
+   */
   timeZone: string;
-  enabled: boolean;
+  /** Whether the trigger fires; absent on create means true. */
+  enabled?:
+    | boolean
+    | undefined;
+  /** Spider arguments, over the spider's defaults. */
   args: { [key: string]: string };
+  /** Scrapy settings, over the spider's defaults. */
   scrapySettings: { [key: string]: string };
+  /** The next time it fires; empty when disabled. */
   nextFireTime: string | undefined;
   createTime: string | undefined;
+  updateTime:
+    | string
+    | undefined;
+  /** The last fire time handled (whatever its outcome); empty before the first. */
+  lastFireTime:
+    | string
+    | undefined;
+  /** What happened at last_fire_time. */
+  lastOutcome: Trigger_Outcome;
+  /** Why, in words, when no job was queued. */
+  lastOutcomeReason: string;
+  /** The job queued at last_fire_time, projects/{project}/spiders/{spider}/jobs/{job}. */
+  lastJob: string;
+}
+
+/** What happened at a fire time. */
+export enum Trigger_Outcome {
+  /** OUTCOME_UNSPECIFIED - Not fired yet. */
+  OUTCOME_UNSPECIFIED = 0,
+  /** QUEUED - A job was queued (see last_job). */
+  QUEUED = 1,
+  /** MISSED - Every server was down past the fire time plus `misfire_grace`. */
+  MISSED = 2,
+  /** SPIDER_DISABLED - The spider's settings say `disabled`. */
+  SPIDER_DISABLED = 3,
+  /** SPIDER_MISSING - The spider is not in the project's latest version. */
+  SPIDER_MISSING = 4,
+  /** NO_VERSION - The project has no version. */
+  NO_VERSION = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function trigger_OutcomeFromJSON(object: any): Trigger_Outcome {
+  switch (object) {
+    case 0:
+    case "OUTCOME_UNSPECIFIED":
+      return Trigger_Outcome.OUTCOME_UNSPECIFIED;
+    case 1:
+    case "QUEUED":
+      return Trigger_Outcome.QUEUED;
+    case 2:
+    case "MISSED":
+      return Trigger_Outcome.MISSED;
+    case 3:
+    case "SPIDER_DISABLED":
+      return Trigger_Outcome.SPIDER_DISABLED;
+    case 4:
+    case "SPIDER_MISSING":
+      return Trigger_Outcome.SPIDER_MISSING;
+    case 5:
+    case "NO_VERSION":
+      return Trigger_Outcome.NO_VERSION;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Trigger_Outcome.UNRECOGNIZED;
+  }
+}
+
+export function trigger_OutcomeToJSON(object: Trigger_Outcome): string {
+  switch (object) {
+    case Trigger_Outcome.OUTCOME_UNSPECIFIED:
+      return "OUTCOME_UNSPECIFIED";
+    case Trigger_Outcome.QUEUED:
+      return "QUEUED";
+    case Trigger_Outcome.MISSED:
+      return "MISSED";
+    case Trigger_Outcome.SPIDER_DISABLED:
+      return "SPIDER_DISABLED";
+    case Trigger_Outcome.SPIDER_MISSING:
+      return "SPIDER_MISSING";
+    case Trigger_Outcome.NO_VERSION:
+      return "NO_VERSION";
+    case Trigger_Outcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
 }
 
 export interface Trigger_ArgsEntry {
@@ -81,11 +170,16 @@ function createBaseTrigger(): Trigger {
     name: "",
     cron: "",
     timeZone: "",
-    enabled: false,
+    enabled: undefined,
     args: {},
     scrapySettings: {},
     nextFireTime: undefined,
     createTime: undefined,
+    updateTime: undefined,
+    lastFireTime: undefined,
+    lastOutcome: 0,
+    lastOutcomeReason: "",
+    lastJob: "",
   };
 }
 
@@ -100,7 +194,7 @@ export const Trigger: MessageFns<Trigger> = {
     if (message.timeZone !== "") {
       writer.uint32(26).string(message.timeZone);
     }
-    if (message.enabled !== false) {
+    if (message.enabled !== undefined) {
       writer.uint32(32).bool(message.enabled);
     }
     globalThis.Object.entries(message.args).forEach(([key, value]: [string, string]) => {
@@ -114,6 +208,21 @@ export const Trigger: MessageFns<Trigger> = {
     }
     if (message.createTime !== undefined) {
       Timestamp.encode(toTimestamp(message.createTime), writer.uint32(66).fork()).join();
+    }
+    if (message.updateTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(74).fork()).join();
+    }
+    if (message.lastFireTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastFireTime), writer.uint32(82).fork()).join();
+    }
+    if (message.lastOutcome !== 0) {
+      writer.uint32(88).int32(message.lastOutcome);
+    }
+    if (message.lastOutcomeReason !== "") {
+      writer.uint32(98).string(message.lastOutcomeReason);
+    }
+    if (message.lastJob !== "") {
+      writer.uint32(106).string(message.lastJob);
     }
     return writer;
   },
@@ -201,6 +310,46 @@ export const Trigger: MessageFns<Trigger> = {
             message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.lastFireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.lastOutcome = reader.int32() as any;
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.lastOutcomeReason = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.lastJob = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -222,7 +371,7 @@ export const Trigger: MessageFns<Trigger> = {
         : isSet(object.time_zone)
         ? globalThis.String(object.time_zone)
         : "",
-      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : undefined,
       args: isObject(object.args)
         ? (globalThis.Object.entries(object.args) as [string, any][]).reduce(
           (acc: { [key: string]: string }, [key, value]: [string, any]) => {
@@ -274,6 +423,31 @@ export const Trigger: MessageFns<Trigger> = {
         : isSet(object.create_time)
         ? globalThis.String(object.create_time)
         : undefined,
+      updateTime: isSet(object.updateTime)
+        ? globalThis.String(object.updateTime)
+        : isSet(object.update_time)
+        ? globalThis.String(object.update_time)
+        : undefined,
+      lastFireTime: isSet(object.lastFireTime)
+        ? globalThis.String(object.lastFireTime)
+        : isSet(object.last_fire_time)
+        ? globalThis.String(object.last_fire_time)
+        : undefined,
+      lastOutcome: isSet(object.lastOutcome)
+        ? trigger_OutcomeFromJSON(object.lastOutcome)
+        : isSet(object.last_outcome)
+        ? trigger_OutcomeFromJSON(object.last_outcome)
+        : 0,
+      lastOutcomeReason: isSet(object.lastOutcomeReason)
+        ? globalThis.String(object.lastOutcomeReason)
+        : isSet(object.last_outcome_reason)
+        ? globalThis.String(object.last_outcome_reason)
+        : "",
+      lastJob: isSet(object.lastJob)
+        ? globalThis.String(object.lastJob)
+        : isSet(object.last_job)
+        ? globalThis.String(object.last_job)
+        : "",
     };
   },
 
@@ -288,7 +462,7 @@ export const Trigger: MessageFns<Trigger> = {
     if (message.timeZone !== "") {
       obj.timeZone = message.timeZone;
     }
-    if (message.enabled !== false) {
+    if (message.enabled !== undefined) {
       obj.enabled = message.enabled;
     }
     if (message.args) {
@@ -315,6 +489,21 @@ export const Trigger: MessageFns<Trigger> = {
     if (message.createTime !== undefined) {
       obj.createTime = message.createTime;
     }
+    if (message.updateTime !== undefined) {
+      obj.updateTime = message.updateTime;
+    }
+    if (message.lastFireTime !== undefined) {
+      obj.lastFireTime = message.lastFireTime;
+    }
+    if (message.lastOutcome !== 0) {
+      obj.lastOutcome = trigger_OutcomeToJSON(message.lastOutcome);
+    }
+    if (message.lastOutcomeReason !== "") {
+      obj.lastOutcomeReason = message.lastOutcomeReason;
+    }
+    if (message.lastJob !== "") {
+      obj.lastJob = message.lastJob;
+    }
     return obj;
   },
 
@@ -326,7 +515,7 @@ export const Trigger: MessageFns<Trigger> = {
     message.name = object.name ?? "";
     message.cron = object.cron ?? "";
     message.timeZone = object.timeZone ?? "";
-    message.enabled = object.enabled ?? false;
+    message.enabled = object.enabled ?? undefined;
     message.args = (globalThis.Object.entries(object.args ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {
@@ -347,6 +536,11 @@ export const Trigger: MessageFns<Trigger> = {
     );
     message.nextFireTime = object.nextFireTime ?? undefined;
     message.createTime = object.createTime ?? undefined;
+    message.updateTime = object.updateTime ?? undefined;
+    message.lastFireTime = object.lastFireTime ?? undefined;
+    message.lastOutcome = object.lastOutcome ?? 0;
+    message.lastOutcomeReason = object.lastOutcomeReason ?? "";
+    message.lastJob = object.lastJob ?? "";
     return message;
   },
 };

@@ -102,29 +102,62 @@ function newJob(r: RunRequest, target: projectsRepo.RunTarget | undefined): { jo
   if (!version.spiders.includes(input.spider) || !spider) {
     throw new NotFound(`spider '${input.spider}' not found`, { reason: 'SPIDER_NOT_FOUND' });
   }
-  const defaults = parseSpiderSettings(spider.settingsJson);
-  if (defaults.disabled) {
+  if (parseSpiderSettings(spider.settingsJson).disabled) {
     throw new FailedPrecondition(`spider '${input.spider}' is disabled; enable it in its settings (settings.disabled = false) to run it`, {
       reason: 'SPIDER_DISABLED',
     });
   }
-  const job: jobsRepo.NewJob = {
+  const job = buildJob({
     id: r.id,
     key: r.key,
     projectId: project.id,
     spiderId: spider.id,
-    versionName: version.name,
-    eggSha256: version.eggSha256,
-    eggSize: version.eggSize,
-    settingsModule: version.settingsModule,
-    priority: input.priority ?? defaults.priority,
-    tag: defaults.tag,
-    args: { ...defaults.args, ...input.args },
-    settings: { ...defaults.scrapySettings, ...input.settings },
-    timeoutSeconds: defaults.timeoutSeconds,
-    attempt: 1,
+    spiderSettingsJson: spider.settingsJson,
+    version,
+    args: input.args,
+    settings: input.settings,
+    priority: input.priority,
     triggerId: input.triggerId,
     createTime: r.createTime,
-  };
+  });
   return { job, row: jobsRepo.newJobRow({ ...job, project: input.project, spider: input.spider, createTime: r.createTime }) };
+}
+
+/** What a job is made of: a spider's version, and the run's args and settings over the spider's defaults. */
+export interface JobParts {
+  id: string;
+  key: string;
+  projectId: string;
+  spiderId: string;
+  spiderSettingsJson: string;
+  version: Pick<projectsRepo.VersionRow, 'name' | 'eggSha256' | 'eggSize' | 'settingsModule'>;
+  args: Record<string, string>;
+  settings: Record<string, string>;
+  /** Default: the spider's priority. */
+  priority?: number;
+  triggerId?: string;
+  createTime: string;
+}
+
+/** A PENDING job as a manual run makes it (tag, timeout and priority from the spider's settings); triggers make theirs with it too. */
+export function buildJob(p: JobParts): jobsRepo.NewJob {
+  const defaults = parseSpiderSettings(p.spiderSettingsJson);
+  return {
+    id: p.id,
+    key: p.key,
+    projectId: p.projectId,
+    spiderId: p.spiderId,
+    versionName: p.version.name,
+    eggSha256: p.version.eggSha256,
+    eggSize: p.version.eggSize,
+    settingsModule: p.version.settingsModule,
+    priority: p.priority ?? defaults.priority,
+    tag: defaults.tag,
+    args: { ...defaults.args, ...p.args },
+    settings: { ...defaults.scrapySettings, ...p.settings },
+    timeoutSeconds: defaults.timeoutSeconds,
+    attempt: 1,
+    triggerId: p.triggerId,
+    createTime: p.createTime,
+  };
 }

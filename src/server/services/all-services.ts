@@ -1,5 +1,4 @@
-/** Every service of the API; methods without a handler answer UNIMPLEMENTED (after authentication). */
-import { TriggerServiceService } from '../../../gen/scrapydd/v1/trigger.js';
+/** Every service of the API (a method without a handler would answer UNIMPLEMENTED, after authentication). */
 import type { Deps } from '../../domain/deps.js';
 import type { Dispatcher } from '../../dispatch/dispatcher.js';
 import { jobService } from './job-service-impl.js';
@@ -7,8 +6,9 @@ import { nodeSessionService, type SessionSettings } from './node-session-service
 import { nodeKeyService } from './node-key-service-impl.js';
 import { nodeService } from './node-service-impl.js';
 import { projectService } from './project-service-impl.js';
-import { bind, type ServiceBinding } from './service-binding.js';
+import type { ServiceBinding } from './service-binding.js';
 import { spiderService } from './spider-service-impl.js';
+import { triggerService } from './trigger-service-impl.js';
 import { userService } from './user-service-impl.js';
 import { versionService } from './version-service-impl.js';
 import { webhookService } from './webhook-service-impl.js';
@@ -20,7 +20,7 @@ export function allServices(deps: Deps, dispatcher: Dispatcher, session: Session
     spiderService(deps),
     userService(deps),
     jobService(deps),
-    bind('scrapydd.v1.TriggerService', TriggerServiceService, {}),
+    triggerService(deps),
     webhookService(deps),
     nodeService(deps),
     nodeKeyService(deps),

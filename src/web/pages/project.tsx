@@ -77,6 +77,12 @@ function Spiders(props: { project: string; changed: number }) {
     (signal) => api.get<ListSpidersResponse>(`/v1/projects/${seg(props.project)}/spiders`, { query: { pageSize: 100, pageToken: pages.token }, signal }),
     [props.project, pages.token, props.changed],
   );
+  // ListSpiders has the latest version's spiders; those only older versions have are "missing" (they keep settings and jobs).
+  const versions = useApi(
+    (signal) => api.get<ListVersionsResponse>(`/v1/projects/${seg(props.project)}/versions`, { query: { pageSize: 1000 }, signal }),
+    [props.project, props.changed],
+  );
+  const missing = missingSpiders(versions.data?.versions ?? [], spiders.data?.spiders ?? []);
   return (
     <Section title="Spiders">
       <Loaded state={spiders}>
@@ -84,7 +90,7 @@ function Spiders(props: { project: string; changed: number }) {
           <>
             <DataTable<Spider>
               caption="Spiders"
-              rows={data.spiders ?? []}
+              rows={[...(data.spiders ?? []), ...(data.nextPageToken ? [] : missing)]}
               rowKey={(s) => s.name}
               empty="No spiders yet: upload an egg of the project."
               columns={[
@@ -112,6 +118,18 @@ function Spiders(props: { project: string; changed: number }) {
       </Loaded>
     </Section>
   );
+}
+
+/** Spiders of older versions that the latest one lacks, as rows marked missing. */
+function missingSpiders(versions: readonly Version[], latest: readonly Spider[]): Spider[] {
+  const present = new Set(latest.map((s) => lastSegment(s.name)));
+  const out = new Map<string, Spider>();
+  for (const v of versions) {
+    for (const name of v.spiders ?? []) {
+      if (!present.has(name)) out.set(name, { name: `${v.name.split('/versions/')[0]}/spiders/${name}`, latestVersion: v.name, missing: true });
+    }
+  }
+  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function Versions(props: { project: string; latest: string | undefined; changed: number; onDeleted: () => void }) {

@@ -162,7 +162,6 @@ describe('web UI projects and spider pages in Chromium (SQLite)', () => {
       assert.equal(listed.length, 1);
       assert.equal(listed[0]!.timeZone, 'Asia/Kolkata');
       assert.equal(Date.parse(listed[0]!.nextFireTime as string), expected.getTime(), 'the server agrees with the preview');
-      await screenshot(page, 'projects-spider');
 
       await trigger.getByRole('button', { name: 'Disable trigger 30 6 * * *' }).click();
       await trigger.getByText('never (disabled)').waitFor();
@@ -213,6 +212,7 @@ describe('web UI projects and spider pages in Chromium (SQLite)', () => {
       assert.equal(await job.getByRole('link', { name: `Log of job ${id}` }).getAttribute('href'), `/logs/${P}/alpha/${id}.log`);
       await job.getByRole('link', { name: `Items of job ${id}` }).waitFor();
       assert.equal(await job.getByRole('button', { name: /Cancel/ }).count(), 0, 'no Cancel for a finished job');
+      await screenshot(page, 'projects-spider');
 
       await page.goto(`/ui/projects/${P}/spiders/beta`);
       await page.getByRole('heading', { name: 'beta', level: 1 }).waitFor();

@@ -37,7 +37,7 @@ export function ProjectsPage(_props: RouteProps) {
                   { header: 'Latest version', render: (p) => (p.latestVersion ? lastSegment(p.latestVersion) : <span class="muted">none</span>) },
                   { header: 'Spiders', render: (p) => String(p.spiderCount ?? 0), numeric: true, fit: 'nowrap' },
                   { header: 'Versions', render: (p) => String(p.versionCount ?? 0), numeric: true, fit: 'nowrap', wide: true },
-                  { header: 'Updated', render: (p) => <RelativeTime time={p.updateTime} />, fit: 'nowrap' },
+                  { header: 'Updated', render: (p) => <RelativeTime time={p.updateTime} />, fit: 'nowrap', wide: true },
                 ]}
               />
               <Pagination pages={pages} nextPageToken={data.nextPageToken} disabled={projects.loading} />

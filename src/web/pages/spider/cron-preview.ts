@@ -3,9 +3,9 @@
  * browser with the server's own evaluator (src/domain/triggers: pure TS over
  * Intl), so the preview matches what the server will do, DST rules included.
  */
-import { parseCron } from '../../../domain/triggers/cron-expression';
-import { nextFireTime } from '../../../domain/triggers/cron-schedule';
-import { isTimeZone } from '../../../domain/triggers/time-zone';
+import { parseCron } from '../../../domain/triggers/cron-expression.js';
+import { nextFireTime } from '../../../domain/triggers/cron-schedule.js';
+import { isTimeZone } from '../../../domain/triggers/time-zone.js';
 
 export type Preview = { ok: true; times: Date[] } | { ok: false; problem: string };
 

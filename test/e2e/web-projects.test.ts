@@ -21,14 +21,14 @@ import { startPageSite, type PageSite } from '../support/agent-pages.js';
 import { agentWorkDir, registerAgent, removeAgentDir, startTestAgent, type TestAgent } from '../support/agent-process.js';
 import { buildEgg, writeTempFile } from '../support/eggs.js';
 import { request, type JsonObject } from '../support/http-client.js';
-import { ADMIN, ALICE, authOf, quotesEgg, quotesEggWithoutGamma, useServer } from '../support/http-harness.js';
+import { ADMIN, ALICE, BOB, authOf, quotesEgg, quotesEggWithoutGamma, useServer } from '../support/http-harness.js';
 import { NARROW, openPage, screenshot, scrollsSideways, signIn, useBrowser } from '../support/browser.js';
 
 const P = 'quotes';
 const JOB_DEADLINE_MS = 60_000;
 
 describe('web UI projects and spider pages in Chromium (SQLite)', () => {
-  const h = useServer('sqlite', { users: [ADMIN, ALICE] });
+  const h = useServer('sqlite', { users: [ADMIN, ALICE, BOB] });
   const browser = useBrowser();
   const server = () => h().server;
   let agent: TestAgent | undefined;
@@ -230,6 +230,22 @@ describe('web UI projects and spider pages in Chromium (SQLite)', () => {
       await slowJob.getByText('Cancelled').waitFor({ timeout: JOB_DEADLINE_MS });
       const cancelled = await api('GET', `/v1/projects/${P}/spiders/beta/jobs/${slowId}`);
       assert.equal(cancelled.state, 'CANCELLED');
+    } finally {
+      await close();
+    }
+  });
+
+  it("another user sees nothing of alice's project: not in the list, refused on its pages", async () => {
+    const { page, close } = await openPage(browser(), server());
+    try {
+      await signIn(page, BOB, '/ui/projects');
+      await page.getByText('No projects yet.').waitFor();
+      await page.goto(`/ui/projects/${P}`);
+      await page.getByRole('alert').filter({ hasText: /no access to project 'quotes'/i }).first().waitFor();
+      assert.equal(await page.getByRole('table').count(), 0, 'no versions or spiders of hers');
+      await page.goto(`/ui/projects/${P}/spiders/alpha`);
+      await page.getByRole('alert').filter({ hasText: /no access to project 'quotes'/i }).first().waitFor();
+      assert.equal(await page.getByRole('form', { name: 'Run the spider' }).count(), 0);
     } finally {
       await close();
     }

@@ -9,6 +9,8 @@ export interface ProjectRow {
   ownerName: string | undefined;
   latestVersion: string | undefined;
   versionCount: number;
+  /** Spiders not marked missing, i.e. in the latest version. */
+  spiderCount: number;
   createTime: string;
   updateTime: string;
 }
@@ -42,7 +44,8 @@ export interface SpiderRow {
 // (created_at, id) everywhere, oldest first, as scrapyd lists them.
 const PROJECT_SELECT = `SELECT p.id, p.name, p.owner_id, u.username AS owner_name, p.created_at, p.updated_at,
     (SELECT v.name FROM versions v WHERE v.project_id = p.id ORDER BY v.created_at DESC, v.id DESC LIMIT 1) AS latest_version,
-    (SELECT COUNT(*) FROM versions v WHERE v.project_id = p.id) AS version_count
+    (SELECT COUNT(*) FROM versions v WHERE v.project_id = p.id) AS version_count,
+    (SELECT COUNT(*) FROM spiders s WHERE s.project_id = p.id AND s.missing = FALSE) AS spider_count
   FROM projects p LEFT JOIN users u ON u.id = p.owner_id`;
 
 function projectRow(r: Row): ProjectRow {
@@ -53,6 +56,7 @@ function projectRow(r: Row): ProjectRow {
     ownerName: r.owner_name == null ? undefined : String(r.owner_name),
     latestVersion: r.latest_version == null ? undefined : String(r.latest_version),
     versionCount: toNumber(r.version_count),
+    spiderCount: toNumber(r.spider_count),
     createTime: toIso(r.created_at)!,
     updateTime: toIso(r.updated_at)!,
   };

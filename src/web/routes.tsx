@@ -7,6 +7,9 @@ import { NodesPage } from './pages/admin/nodes';
 import { SettingsPage } from './pages/admin/settings';
 import { UsersPage } from './pages/admin/users';
 import { DashboardPage } from './pages/dashboard';
+import { ProjectPage } from './pages/project';
+import { ProjectsPage } from './pages/projects';
+import { SpiderPage } from './pages/spider/spider';
 import { PlaceholderPage } from './pages/placeholder';
 import { ProfilePage } from './pages/profile';
 import { SignInPage } from './pages/sign-in';
@@ -17,7 +20,9 @@ export const ROUTES: readonly RouteDef[] = [
   { path: '/ui', component: DashboardPage },
   { path: '/ui/profile', component: ProfilePage },
   // Placeholders until their pages land: replace the component, keep the path.
-  { path: '/ui/projects', component: PlaceholderPage },
+  { path: '/ui/projects/:project/spiders/:spider', component: SpiderPage },
+  { path: '/ui/projects/:project', component: ProjectPage },
+  { path: '/ui/projects', component: ProjectsPage },
   { path: '/ui/jobs', component: PlaceholderPage },
   { path: '/ui/admin/nodes', component: NodesPage, adminOnly: true },
   { path: '/ui/admin/users', component: UsersPage, adminOnly: true },

@@ -113,6 +113,7 @@ for (const kind of testDatabaseKinds()) {
           createTime: body.createTime,
         });
         assert.deepEqual(ok(await call('GET', '/v1/projects/uploads/versions/r1')), body);
+        assert.equal(ok(await call('GET', '/v1/projects/uploads')).spiderCount, 3);
       });
 
       it('a raw-body upload with ?version= creates a version too', async () => {
@@ -127,6 +128,7 @@ for (const kind of testDatabaseKinds()) {
         const project = ok(await call('GET', '/v1/projects/uploads'));
         assert.equal(project.latestVersion, 'projects/uploads/versions/r2');
         assert.equal(project.versionCount, 2);
+        assert.equal(project.spiderCount, 2, 'gamma is missing from r2: not counted');
       });
 
       it('a raw-body upload checks the optional sha256 and sizeBytes query parameters', async () => {

@@ -31,7 +31,11 @@ export interface Project {
   latestVersion: string;
   versionCount: number;
   createTime: string | undefined;
-  updateTime: string | undefined;
+  updateTime:
+    | string
+    | undefined;
+  /** Spiders of the latest version (spiders marked missing are not counted). */
+  spiderCount: number;
 }
 
 export interface CreateProjectRequest {
@@ -61,7 +65,15 @@ export interface DeleteProjectRequest {
 }
 
 function createBaseProject(): Project {
-  return { name: "", owner: "", latestVersion: "", versionCount: 0, createTime: undefined, updateTime: undefined };
+  return {
+    name: "",
+    owner: "",
+    latestVersion: "",
+    versionCount: 0,
+    createTime: undefined,
+    updateTime: undefined,
+    spiderCount: 0,
+  };
 }
 
 export const Project: MessageFns<Project> = {
@@ -83,6 +95,9 @@ export const Project: MessageFns<Project> = {
     }
     if (message.updateTime !== undefined) {
       Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(50).fork()).join();
+    }
+    if (message.spiderCount !== 0) {
+      writer.uint32(56).int32(message.spiderCount);
     }
     return writer;
   },
@@ -148,6 +163,14 @@ export const Project: MessageFns<Project> = {
             message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.spiderCount = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -184,6 +207,11 @@ export const Project: MessageFns<Project> = {
         : isSet(object.update_time)
         ? globalThis.String(object.update_time)
         : undefined,
+      spiderCount: isSet(object.spiderCount)
+        ? globalThis.Number(object.spiderCount)
+        : isSet(object.spider_count)
+        ? globalThis.Number(object.spider_count)
+        : 0,
     };
   },
 
@@ -207,6 +235,9 @@ export const Project: MessageFns<Project> = {
     if (message.updateTime !== undefined) {
       obj.updateTime = message.updateTime;
     }
+    if (message.spiderCount !== 0) {
+      obj.spiderCount = Math.round(message.spiderCount);
+    }
     return obj;
   },
 
@@ -221,6 +252,7 @@ export const Project: MessageFns<Project> = {
     message.versionCount = object.versionCount ?? 0;
     message.createTime = object.createTime ?? undefined;
     message.updateTime = object.updateTime ?? undefined;
+    message.spiderCount = object.spiderCount ?? 0;
     return message;
   },
 };

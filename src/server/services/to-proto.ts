@@ -17,6 +17,7 @@ export function projectToProto(p: ProjectRow): Project {
     owner: p.ownerName ? userName(p.ownerName) : '',
     latestVersion: p.latestVersion ? versionName(p.name, p.latestVersion) : '',
     versionCount: p.versionCount,
+    spiderCount: p.spiderCount,
     createTime: p.createTime,
     updateTime: p.updateTime,
   };

@@ -99,3 +99,119 @@ export interface ServerSetting {
   source?: string;
   description?: string;
 }
+
+export interface Project {
+  name: string; // projects/{project}
+  owner?: string; // users/{user}
+  latestVersion?: string; // projects/{project}/versions/{version}
+  versionCount?: number;
+  spiderCount?: number;
+  createTime?: string;
+  updateTime?: string;
+}
+
+export interface ListProjectsResponse {
+  projects?: Project[];
+  nextPageToken?: string;
+}
+
+export interface Version {
+  name: string; // projects/{project}/versions/{version}
+  eggSha256?: string;
+  eggSizeBytes?: string;
+  settingsModule?: string;
+  spiders?: string[];
+  creator?: string;
+  createTime?: string;
+}
+
+export interface ListVersionsResponse {
+  versions?: Version[];
+  nextPageToken?: string;
+}
+
+export interface SpiderSettings {
+  tag?: string;
+  concurrency?: number;
+  timeoutSeconds?: number;
+  retries?: number;
+  priority?: number;
+  args?: Record<string, string>;
+  scrapySettings?: Record<string, string>;
+  extraRequirements?: string[];
+  disabled?: boolean;
+}
+
+export interface Spider {
+  name: string; // projects/{project}/spiders/{spider}
+  latestVersion?: string;
+  missing?: boolean;
+  settings?: SpiderSettings;
+  createTime?: string;
+  updateTime?: string;
+}
+
+export interface ListSpidersResponse {
+  spiders?: Spider[];
+  nextPageToken?: string;
+}
+
+export type JobState = 'PENDING' | 'RUNNING' | 'CANCELLING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'LOST';
+
+export interface Job {
+  name: string; // projects/{project}/spiders/{spider}/jobs/{job}
+  state?: JobState;
+  version?: string;
+  args?: Record<string, string>;
+  scrapySettings?: Record<string, string>;
+  priority?: number;
+  node?: string; // nodes/{node}
+  trigger?: string;
+  attempt?: number;
+  exitCode?: number;
+  itemCount?: string;
+  closeReason?: string;
+  logUrl?: string;
+  itemsUrl?: string;
+  createTime?: string;
+  startTime?: string;
+  endTime?: string;
+}
+
+export interface ListJobsResponse {
+  jobs?: Job[];
+  nextPageToken?: string;
+}
+
+export type TriggerOutcome = 'QUEUED' | 'MISSED' | 'SPIDER_DISABLED' | 'SPIDER_MISSING' | 'NO_VERSION';
+
+export interface Trigger {
+  name: string; // projects/{project}/spiders/{spider}/triggers/{trigger}
+  cron: string;
+  timeZone?: string;
+  enabled?: boolean;
+  args?: Record<string, string>;
+  scrapySettings?: Record<string, string>;
+  nextFireTime?: string;
+  createTime?: string;
+  updateTime?: string;
+  lastFireTime?: string;
+  lastOutcome?: TriggerOutcome;
+  lastOutcomeReason?: string;
+  lastJob?: string;
+}
+
+export interface ListTriggersResponse {
+  triggers?: Trigger[];
+  nextPageToken?: string;
+}
+
+export interface Webhook {
+  name: string; // projects/{project}/spiders/{spider}/webhook
+  payloadUrl: string;
+  pendingDeliveries?: string;
+  failedDeliveries?: string;
+  lastDeliveryTime?: string;
+  lastError?: string;
+  updateTime?: string;
+}

@@ -4,6 +4,8 @@
  */
 import type { RouteDef } from './router';
 import { DashboardPage } from './pages/dashboard';
+import { JobPage } from './pages/job';
+import { JobsPage } from './pages/jobs';
 import { PlaceholderPage } from './pages/placeholder';
 import { ProfilePage } from './pages/profile';
 import { SignInPage } from './pages/sign-in';
@@ -13,9 +15,10 @@ export const ROUTES: readonly RouteDef[] = [
   { path: '/', component: DashboardPage },
   { path: '/ui', component: DashboardPage },
   { path: '/ui/profile', component: ProfilePage },
+  { path: '/ui/projects/:project/spiders/:spider/jobs/:job', component: JobPage },
+  { path: '/ui/jobs', component: JobsPage },
   // Placeholders until their pages land: replace the component, keep the path.
   { path: '/ui/projects', component: PlaceholderPage },
-  { path: '/ui/jobs', component: PlaceholderPage },
   { path: '/ui/nodes', component: PlaceholderPage, adminOnly: true },
   { path: '/ui/users', component: PlaceholderPage, adminOnly: true },
 ];

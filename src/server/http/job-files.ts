@@ -6,7 +6,7 @@
  * The log takes `first_line` (0-based) and `max_lines` to read a part (the
  * web UI's live tail: it answers `X-First-Line` and `X-Log-Line-Count`, the
  * lines stored so far). Items take `format=jsonl|json|csv` for a download
- * with a file name (see items-formats.ts).
+ * with a file name, and `max_items` for the first items only (a preview) (see items-formats.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deps } from '../../domain/deps.js';
@@ -69,7 +69,9 @@ export function makeJobFilesHandler(deps: Deps, pipeline: Pipeline) {
         const f = (format ?? 'jsonl') as ItemsFormat;
         const headers: Record<string, string> = { 'content-type': ITEMS_CONTENT_TYPES[f], 'cache-control': 'no-store', 'access-control-allow-origin': '*' };
         if (format !== null) headers['content-disposition'] = attachment(`${project}-${spider}-${key}.${ITEMS_EXTENSIONS[f]}`);
-        const items = (send: (values: string[]) => Promise<void>) => streamChunks(deps, job.id, 'items', 0, false, controller.signal, (_first, values) => send(values));
+        const maxItems = intParam(url, 'max_items', Infinity);
+        const items = (send: (values: string[]) => Promise<void>) =>
+          streamChunks(deps, job.id, 'items', 0, false, controller.signal, (_first, values) => send(values), maxItems);
         if (f === 'csv') {
           // Two passes over the stored chunks: the header needs every key.
           const keys = new Set<string>();

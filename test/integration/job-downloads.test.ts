@@ -108,6 +108,11 @@ for (const kind of testDatabaseKinds()) {
       assert.match(csv.headers.get('content-type')!, /^text\/csv/);
       assert.match(csv.headers.get('content-disposition')!, new RegExp(`filename="shop-alpha-${s.items}\\.csv"`));
       assert.equal(csv.text, 'a,b,c,d\r\n1,"x,y",,\r\n,"say ""hi""\nbye","{""n"":[1,2]}",\r\n,,,true\r\n');
+
+      const preview = await get(`${base}?max_items=1`);
+      assert.equal(preview.text, '{"a":1,"b":"x,y"}\n');
+      const previewCsv = await get(`${base}?format=csv&max_items=2`);
+      assert.equal(previewCsv.text, 'a,b,c\r\n1,"x,y",\r\n,"say ""hi""\nbye","{""n"":[1,2]}"\r\n');
     });
 
     it('downloads a job without items as an empty array and an empty CSV', async () => {

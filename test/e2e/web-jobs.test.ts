@@ -167,8 +167,8 @@ describe('web UI jobs, job and dashboard pages in Chromium with a real agent (SQ
       const cards = page.getByRole('list', { name: 'Job counts' });
       await cards.getByText('Finished (24 h)').waitFor();
       await cards.getByText('Online nodes').waitFor();
-      await page.getByRole('img', { name: /Jobs started per hour: \d+ jobs in the last 24 hours/ }).waitFor();
-      await page.getByRole('img', { name: /Items scraped per hour: \d+ items/ }).waitFor();
+      await page.getByRole('img', { name: /Jobs started per hour: [\d,]+ jobs in the last 24 hours/ }).waitFor();
+      await page.getByRole('img', { name: /Items scraped per hour: [\d,]+ items/ }).waitFor();
       const spiders = page.getByRole('table', { name: 'Spiders and their last runs' });
       const ticker = spiders.getByRole('row').filter({ hasText: `${B} / ticker` });
       await ticker.getByText('Cancelled', { exact: true }).waitFor();

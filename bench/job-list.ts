@@ -3,8 +3,10 @@
  * history, mostly finished, some pending and running on 20 nodes), then the
  * first page (50 jobs) of ListJobs over REST from a real server, for the
  * filters the web UI offers: all, by state, project, spider, node, and as a
- * non-admin user who sees one project. Also the per-state counts of a
- * dashboard. Prints JSON: latency measured at the client on 127.0.0.1, so it
+ * non-admin user who sees one project. Also exactly what the web UI's
+ * first renders ask: the Jobs page (ListJobs, first page, any filter above
+ * or "active") and the dashboard (one GetJobStats, as admin and non-admin;
+ * `rows` is then the number of spiders answered). Prints JSON: latency measured at the client on 127.0.0.1, so it
  * includes the server's whole handling of the request.
  */
 import { parseDatabaseUrl } from '../src/config/database-url.js';
@@ -104,6 +106,12 @@ async function run(kind: TestDatabaseKind) {
       if (res.status !== 200) throw new Error(`${url}: ${res.status} ${JSON.stringify(body)}`);
       return body.jobs?.length ?? 0;
     };
+    const stats = async (auth: string) => {
+      const res = await fetch(`${base}/v1/projects/-/spiders/-/jobs:stats`, { headers: { authorization: auth } });
+      const body = (await res.json()) as { spiders?: unknown[] };
+      if (res.status !== 200) throw new Error(`jobs:stats: ${res.status} ${JSON.stringify(body)}`);
+      return body.spiders?.length ?? 0;
+    };
     const cases: Record<string, () => Promise<number>> = {
       all: () => page('/v1/projects/-/spiders/-/jobs', admin),
       pending: () => page('/v1/projects/-/spiders/-/jobs', admin, 'state = PENDING'),
@@ -114,6 +122,11 @@ async function run(kind: TestDatabaseKind) {
       node: () => page('/v1/projects/-/spiders/-/jobs', admin, `node = "nodes/${seeded.nodeIds[5]!}"`),
       nonAdminAll: () => page('/v1/projects/-/spiders/-/jobs', viewer),
       nonAdminRunning: () => page('/v1/projects/-/spiders/-/jobs', viewer, 'state = RUNNING'),
+      // The web UI's Jobs page with its "Active" state filter.
+      active: () => page('/v1/projects/-/spiders/-/jobs', admin, 'state = (PENDING OR RUNNING OR CANCELLING)'),
+      // The dashboard's one request: GetJobStats (counts, 24 hours, each spider's newest job).
+      dashboardStats: () => stats(admin),
+      nonAdminDashboardStats: () => stats(viewer),
     };
     const out: Record<string, unknown> = { jobs: JOBS, pageSize: PAGE };
     for (const [name, call] of Object.entries(cases)) {

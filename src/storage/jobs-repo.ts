@@ -137,7 +137,8 @@ export interface JobFilter {
   nodeId?: string;
 }
 
-function where(f: JobFilter): { sql: string; params: unknown[] } {
+/** The WHERE clause of a filter over `jobs j` (empty string for none). */
+export function jobFilterSql(f: JobFilter): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
   if (f.projectId) parts.push('j.project_id = ?'), params.push(f.projectId);
@@ -153,7 +154,7 @@ function where(f: JobFilter): { sql: string; params: unknown[] } {
 
 /** Newest first, keyset-paginated by (created_at, id). */
 export async function listJobs(q: Queryable, f: JobFilter, before: { createdAt: string; id: string } | undefined, limit: number): Promise<JobRow[]> {
-  const w = where(f);
+  const w = jobFilterSql(f);
   let sql = w.sql;
   const params = [...w.params];
   if (before) {
@@ -164,7 +165,7 @@ export async function listJobs(q: Queryable, f: JobFilter, before: { createdAt: 
 }
 
 export async function countJobsByState(q: Queryable, f: JobFilter): Promise<Map<JobState, number>> {
-  const w = where(f);
+  const w = jobFilterSql(f);
   const rows = await q.query(`SELECT j.state, COUNT(*) AS n FROM jobs j ${w.sql} GROUP BY j.state`, w.params);
   return new Map(rows.map((r) => [String(r.state) as JobState, toNumber(r.n)]));
 }

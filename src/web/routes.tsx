@@ -10,7 +10,8 @@ import { DashboardPage } from './pages/dashboard';
 import { ProjectPage } from './pages/project';
 import { ProjectsPage } from './pages/projects';
 import { SpiderPage } from './pages/spider/spider';
-import { PlaceholderPage } from './pages/placeholder';
+import { JobPage } from './pages/job';
+import { JobsPage } from './pages/jobs';
 import { ProfilePage } from './pages/profile';
 import { SignInPage } from './pages/sign-in';
 
@@ -19,11 +20,11 @@ export const ROUTES: readonly RouteDef[] = [
   { path: '/', component: DashboardPage },
   { path: '/ui', component: DashboardPage },
   { path: '/ui/profile', component: ProfilePage },
-  // Placeholders until their pages land: replace the component, keep the path.
+  { path: '/ui/projects/:project/spiders/:spider/jobs/:job', component: JobPage },
+  { path: '/ui/jobs', component: JobsPage },
   { path: '/ui/projects/:project/spiders/:spider', component: SpiderPage },
   { path: '/ui/projects/:project', component: ProjectPage },
   { path: '/ui/projects', component: ProjectsPage },
-  { path: '/ui/jobs', component: PlaceholderPage },
   { path: '/ui/admin/nodes', component: NodesPage, adminOnly: true },
   { path: '/ui/admin/users', component: UsersPage, adminOnly: true },
   { path: '/ui/admin/settings', component: SettingsPage, adminOnly: true },

@@ -251,6 +251,57 @@ export interface ListJobsResponse {
   nextPageToken: string;
 }
 
+export interface GetJobStatsRequest {
+  /** projects/{project}/spiders/{spider}; `-` for any project or spider. */
+  parent: string;
+}
+
+/** Job counts over a window of 24 hours ending at compute_time. */
+export interface JobStats {
+  computeTime:
+    | string
+    | undefined;
+  /** Waiting now. */
+  pendingJobs: string;
+  /** RUNNING or CANCELLING now. */
+  runningJobs: string;
+  /** Ended in the window, by outcome. */
+  succeededJobs: string;
+  failedJobs: string;
+  cancelledJobs: string;
+  lostJobs: string;
+  /** Agents online now; only answered to admins (nodes are theirs). */
+  onlineNodes?:
+    | number
+    | undefined;
+  /** The 24 hours of the window, oldest first; the last one is the current hour. */
+  hours: JobStats_Hour[];
+  /**
+   * The spiders under `parent` that are in their project's latest version, by
+   * project then spider name, at most 500.
+   */
+  spiders: JobStats_SpiderLastJob[];
+}
+
+/** One hour of the window. */
+export interface JobStats_Hour {
+  startTime:
+    | string
+    | undefined;
+  /** Jobs started in this hour. */
+  startedJobs: string;
+  /** Items of the jobs started in this hour (so far, for running ones). */
+  items: string;
+}
+
+/** A spider and its newest job. */
+export interface JobStats_SpiderLastJob {
+  /** projects/{project}/spiders/{spider} */
+  spider: string;
+  /** Unset when the spider never ran. */
+  lastJob: Job | undefined;
+}
+
 export interface CancelJobRequest {
   name: string;
   /** Signal for a running job: INT (default) or TERM, KILL. */
@@ -1512,6 +1563,533 @@ export const ListJobsResponse: MessageFns<ListJobsResponse> = {
   },
 };
 
+function createBaseGetJobStatsRequest(): GetJobStatsRequest {
+  return { parent: "" };
+}
+
+export const GetJobStatsRequest: MessageFns<GetJobStatsRequest> = {
+  encode(message: GetJobStatsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.parent !== "") {
+      writer.uint32(10).string(message.parent);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetJobStatsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetJobStatsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.parent = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetJobStatsRequest {
+    return { parent: isSet(object.parent) ? globalThis.String(object.parent) : "" };
+  },
+
+  toJSON(message: GetJobStatsRequest): unknown {
+    const obj: any = {};
+    if (message.parent !== "") {
+      obj.parent = message.parent;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetJobStatsRequest>): GetJobStatsRequest {
+    return GetJobStatsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetJobStatsRequest>): GetJobStatsRequest {
+    const message = createBaseGetJobStatsRequest();
+    message.parent = object.parent ?? "";
+    return message;
+  },
+};
+
+function createBaseJobStats(): JobStats {
+  return {
+    computeTime: undefined,
+    pendingJobs: "0",
+    runningJobs: "0",
+    succeededJobs: "0",
+    failedJobs: "0",
+    cancelledJobs: "0",
+    lostJobs: "0",
+    onlineNodes: undefined,
+    hours: [],
+    spiders: [],
+  };
+}
+
+export const JobStats: MessageFns<JobStats> = {
+  encode(message: JobStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.computeTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.computeTime), writer.uint32(10).fork()).join();
+    }
+    if (message.pendingJobs !== "0") {
+      writer.uint32(16).int64(message.pendingJobs);
+    }
+    if (message.runningJobs !== "0") {
+      writer.uint32(24).int64(message.runningJobs);
+    }
+    if (message.succeededJobs !== "0") {
+      writer.uint32(32).int64(message.succeededJobs);
+    }
+    if (message.failedJobs !== "0") {
+      writer.uint32(40).int64(message.failedJobs);
+    }
+    if (message.cancelledJobs !== "0") {
+      writer.uint32(48).int64(message.cancelledJobs);
+    }
+    if (message.lostJobs !== "0") {
+      writer.uint32(56).int64(message.lostJobs);
+    }
+    if (message.onlineNodes !== undefined) {
+      writer.uint32(64).int32(message.onlineNodes);
+    }
+    for (const v of message.hours) {
+      JobStats_Hour.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.spiders) {
+      JobStats_SpiderLastJob.encode(v!, writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.computeTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pendingJobs = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.runningJobs = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.succeededJobs = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.failedJobs = reader.int64().toString();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.cancelledJobs = reader.int64().toString();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.lostJobs = reader.int64().toString();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.onlineNodes = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.hours.push(JobStats_Hour.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.spiders.push(JobStats_SpiderLastJob.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobStats {
+    return {
+      computeTime: isSet(object.computeTime)
+        ? globalThis.String(object.computeTime)
+        : isSet(object.compute_time)
+        ? globalThis.String(object.compute_time)
+        : undefined,
+      pendingJobs: isSet(object.pendingJobs)
+        ? globalThis.String(object.pendingJobs)
+        : isSet(object.pending_jobs)
+        ? globalThis.String(object.pending_jobs)
+        : "0",
+      runningJobs: isSet(object.runningJobs)
+        ? globalThis.String(object.runningJobs)
+        : isSet(object.running_jobs)
+        ? globalThis.String(object.running_jobs)
+        : "0",
+      succeededJobs: isSet(object.succeededJobs)
+        ? globalThis.String(object.succeededJobs)
+        : isSet(object.succeeded_jobs)
+        ? globalThis.String(object.succeeded_jobs)
+        : "0",
+      failedJobs: isSet(object.failedJobs)
+        ? globalThis.String(object.failedJobs)
+        : isSet(object.failed_jobs)
+        ? globalThis.String(object.failed_jobs)
+        : "0",
+      cancelledJobs: isSet(object.cancelledJobs)
+        ? globalThis.String(object.cancelledJobs)
+        : isSet(object.cancelled_jobs)
+        ? globalThis.String(object.cancelled_jobs)
+        : "0",
+      lostJobs: isSet(object.lostJobs)
+        ? globalThis.String(object.lostJobs)
+        : isSet(object.lost_jobs)
+        ? globalThis.String(object.lost_jobs)
+        : "0",
+      onlineNodes: isSet(object.onlineNodes)
+        ? globalThis.Number(object.onlineNodes)
+        : isSet(object.online_nodes)
+        ? globalThis.Number(object.online_nodes)
+        : undefined,
+      hours: globalThis.Array.isArray(object?.hours)
+        ? object.hours.map((e: any) => JobStats_Hour.fromJSON(e))
+        : [],
+      spiders: globalThis.Array.isArray(object?.spiders)
+        ? object.spiders.map((e: any) => JobStats_SpiderLastJob.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: JobStats): unknown {
+    const obj: any = {};
+    if (message.computeTime !== undefined) {
+      obj.computeTime = message.computeTime;
+    }
+    if (message.pendingJobs !== "0") {
+      obj.pendingJobs = message.pendingJobs;
+    }
+    if (message.runningJobs !== "0") {
+      obj.runningJobs = message.runningJobs;
+    }
+    if (message.succeededJobs !== "0") {
+      obj.succeededJobs = message.succeededJobs;
+    }
+    if (message.failedJobs !== "0") {
+      obj.failedJobs = message.failedJobs;
+    }
+    if (message.cancelledJobs !== "0") {
+      obj.cancelledJobs = message.cancelledJobs;
+    }
+    if (message.lostJobs !== "0") {
+      obj.lostJobs = message.lostJobs;
+    }
+    if (message.onlineNodes !== undefined) {
+      obj.onlineNodes = Math.round(message.onlineNodes);
+    }
+    if (message.hours?.length) {
+      obj.hours = message.hours.map((e) => JobStats_Hour.toJSON(e));
+    }
+    if (message.spiders?.length) {
+      obj.spiders = message.spiders.map((e) => JobStats_SpiderLastJob.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobStats>): JobStats {
+    return JobStats.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobStats>): JobStats {
+    const message = createBaseJobStats();
+    message.computeTime = object.computeTime ?? undefined;
+    message.pendingJobs = object.pendingJobs ?? "0";
+    message.runningJobs = object.runningJobs ?? "0";
+    message.succeededJobs = object.succeededJobs ?? "0";
+    message.failedJobs = object.failedJobs ?? "0";
+    message.cancelledJobs = object.cancelledJobs ?? "0";
+    message.lostJobs = object.lostJobs ?? "0";
+    message.onlineNodes = object.onlineNodes ?? undefined;
+    message.hours = object.hours?.map((e) => JobStats_Hour.fromPartial(e)) || [];
+    message.spiders = object.spiders?.map((e) => JobStats_SpiderLastJob.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseJobStats_Hour(): JobStats_Hour {
+  return { startTime: undefined, startedJobs: "0", items: "0" };
+}
+
+export const JobStats_Hour: MessageFns<JobStats_Hour> = {
+  encode(message: JobStats_Hour, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(10).fork()).join();
+    }
+    if (message.startedJobs !== "0") {
+      writer.uint32(16).int64(message.startedJobs);
+    }
+    if (message.items !== "0") {
+      writer.uint32(24).int64(message.items);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobStats_Hour {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobStats_Hour();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.startedJobs = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.items = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobStats_Hour {
+    return {
+      startTime: isSet(object.startTime)
+        ? globalThis.String(object.startTime)
+        : isSet(object.start_time)
+        ? globalThis.String(object.start_time)
+        : undefined,
+      startedJobs: isSet(object.startedJobs)
+        ? globalThis.String(object.startedJobs)
+        : isSet(object.started_jobs)
+        ? globalThis.String(object.started_jobs)
+        : "0",
+      items: isSet(object.items) ? globalThis.String(object.items) : "0",
+    };
+  },
+
+  toJSON(message: JobStats_Hour): unknown {
+    const obj: any = {};
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime;
+    }
+    if (message.startedJobs !== "0") {
+      obj.startedJobs = message.startedJobs;
+    }
+    if (message.items !== "0") {
+      obj.items = message.items;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobStats_Hour>): JobStats_Hour {
+    return JobStats_Hour.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobStats_Hour>): JobStats_Hour {
+    const message = createBaseJobStats_Hour();
+    message.startTime = object.startTime ?? undefined;
+    message.startedJobs = object.startedJobs ?? "0";
+    message.items = object.items ?? "0";
+    return message;
+  },
+};
+
+function createBaseJobStats_SpiderLastJob(): JobStats_SpiderLastJob {
+  return { spider: "", lastJob: undefined };
+}
+
+export const JobStats_SpiderLastJob: MessageFns<JobStats_SpiderLastJob> = {
+  encode(message: JobStats_SpiderLastJob, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spider !== "") {
+      writer.uint32(10).string(message.spider);
+    }
+    if (message.lastJob !== undefined) {
+      Job.encode(message.lastJob, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobStats_SpiderLastJob {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobStats_SpiderLastJob();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.spider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lastJob = Job.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobStats_SpiderLastJob {
+    return {
+      spider: isSet(object.spider) ? globalThis.String(object.spider) : "",
+      lastJob: isSet(object.lastJob)
+        ? Job.fromJSON(object.lastJob)
+        : isSet(object.last_job)
+        ? Job.fromJSON(object.last_job)
+        : undefined,
+    };
+  },
+
+  toJSON(message: JobStats_SpiderLastJob): unknown {
+    const obj: any = {};
+    if (message.spider !== "") {
+      obj.spider = message.spider;
+    }
+    if (message.lastJob !== undefined) {
+      obj.lastJob = Job.toJSON(message.lastJob);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<JobStats_SpiderLastJob>): JobStats_SpiderLastJob {
+    return JobStats_SpiderLastJob.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<JobStats_SpiderLastJob>): JobStats_SpiderLastJob {
+    const message = createBaseJobStats_SpiderLastJob();
+    message.spider = object.spider ?? "";
+    message.lastJob = (object.lastJob !== undefined && object.lastJob !== null)
+      ? Job.fromPartial(object.lastJob)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseCancelJobRequest(): CancelJobRequest {
   return { name: "", signal: "" };
 }
@@ -1995,6 +2573,20 @@ export const JobServiceService = {
     responseSerialize: (value: ListJobsResponse): Buffer => Buffer.from(ListJobsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListJobsResponse => ListJobsResponse.decode(value),
   },
+  /**
+   * Counts of the jobs under `parent` the caller may see, for a dashboard:
+   * pending and running now, finished in the last 24 hours, started per hour,
+   * and each spider's newest job.
+   */
+  getJobStats: {
+    path: "/scrapydd.v1.JobService/GetJobStats" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetJobStatsRequest): Buffer => Buffer.from(GetJobStatsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetJobStatsRequest => GetJobStatsRequest.decode(value),
+    responseSerialize: (value: JobStats): Buffer => Buffer.from(JobStats.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JobStats => JobStats.decode(value),
+  },
   /** Streams a job's log lines; with `follow`, keeps streaming until the job ends. */
   readJobLog: {
     path: "/scrapydd.v1.JobService/ReadJobLog" as const,
@@ -2033,6 +2625,12 @@ export interface JobServiceServer extends UntypedServiceImplementation {
   getJob: handleUnaryCall<GetJobRequest, Job>;
   /** Lists jobs, newest first. */
   listJobs: handleUnaryCall<ListJobsRequest, ListJobsResponse>;
+  /**
+   * Counts of the jobs under `parent` the caller may see, for a dashboard:
+   * pending and running now, finished in the last 24 hours, started per hour,
+   * and each spider's newest job.
+   */
+  getJobStats: handleUnaryCall<GetJobStatsRequest, JobStats>;
   /** Streams a job's log lines; with `follow`, keeps streaming until the job ends. */
   readJobLog: handleServerStreamingCall<ReadJobLogRequest, ReadJobLogResponse>;
   /** Streams a job's items (JSON objects, one per string). */
@@ -2070,6 +2668,26 @@ export interface JobServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListJobsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Counts of the jobs under `parent` the caller may see, for a dashboard:
+   * pending and running now, finished in the last 24 hours, started per hour,
+   * and each spider's newest job.
+   */
+  getJobStats(
+    request: GetJobStatsRequest,
+    callback: (error: ServiceError | null, response: JobStats) => void,
+  ): ClientUnaryCall;
+  getJobStats(
+    request: GetJobStatsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: JobStats) => void,
+  ): ClientUnaryCall;
+  getJobStats(
+    request: GetJobStatsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: JobStats) => void,
   ): ClientUnaryCall;
   /** Streams a job's log lines; with `follow`, keeps streaming until the job ends. */
   readJobLog(request: ReadJobLogRequest, options?: Partial<CallOptions>): ClientReadableStream<ReadJobLogResponse>;

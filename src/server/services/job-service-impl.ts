@@ -2,6 +2,7 @@
 import { JobServiceService } from '../../../gen/scrapydd/v1/job.js';
 import type { Deps } from '../../domain/deps.js';
 import { listJobs } from '../../domain/jobs/job-listing.js';
+import { getJobStats } from '../../domain/jobs/job-stats.js';
 import * as jobs from '../../domain/jobs/job-service.js';
 import { TERMINAL_STATES } from '../../domain/jobs/job-state.js';
 import * as jobsRepo from '../../storage/jobs-repo.js';
@@ -22,6 +23,27 @@ export function jobService(deps: Deps): ServiceBinding {
       // One query for the page's webhook deliveries.
       const deliveries = await webhooksRepo.deliveriesOfJobs(deps.db, items.map((j) => j.id));
       return { jobs: items.map((j) => jobToProto(j, deliveries.get(j.id))), nextPageToken };
+    },
+    async getJobStats(req, ctx) {
+      const stats = await getJobStats(deps, ctx.principal, req.parent);
+      const lastJobs = stats.spiders.flatMap((s) => (s.lastJob ? [s.lastJob.id] : []));
+      const deliveries = await webhooksRepo.deliveriesOfJobs(deps.db, lastJobs);
+      const c = stats.counts;
+      return {
+        computeTime: stats.computeTime,
+        pendingJobs: String(c.pending),
+        runningJobs: String(c.running),
+        succeededJobs: String(c.succeeded),
+        failedJobs: String(c.failed),
+        cancelledJobs: String(c.cancelled),
+        lostJobs: String(c.lost),
+        onlineNodes: stats.onlineNodes,
+        hours: stats.hours.map((h) => ({ startTime: h.startTime, startedJobs: String(h.startedJobs), items: String(h.items) })),
+        spiders: stats.spiders.map((s) => ({
+          spider: `projects/${s.project}/spiders/${s.spider}`,
+          lastJob: s.lastJob && jobToProto(s.lastJob, deliveries.get(s.lastJob.id)),
+        })),
+      };
     },
     async cancelJob(req, ctx) {
       const job = await jobs.getJob(deps, ctx.principal, req.name);
@@ -52,14 +74,18 @@ export async function streamChunks(
   follow: boolean,
   signal: AbortSignal,
   send: (first: number, values: string[]) => Promise<void>,
+  /** Most values to send. */
+  limit = Infinity,
 ): Promise<void> {
   let next = Math.max(0, from);
+  const end = next + limit;
   for (;;) {
     const chunks = await jobsRepo.readChunks(deps.db, jobId, kind, next, 100);
     for (const c of chunks) {
-      const values = c.values.slice(next - c.firstIndex);
+      const values = c.values.slice(next - c.firstIndex, end - c.firstIndex);
       if (values.length) await send(next, values);
       next = c.firstIndex + c.values.length;
+      if (next >= end) return;
     }
     if (chunks.length === 100) continue;
     if (!follow || signal.aborted) return;

@@ -158,6 +158,17 @@ export interface ListSpidersResponse {
 
 export type JobState = 'PENDING' | 'RUNNING' | 'CANCELLING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'LOST';
 
+/** Where a finished job's items are in being sent to its spider's webhook. */
+export interface WebhookDelivery {
+  state?: 'PENDING' | 'DELIVERING' | 'DONE' | 'FAILED' | 'CANCELLED';
+  deliveredItems?: string;
+  totalItems?: string;
+  attempts?: number;
+  lastError?: string;
+  payloadUrl?: string;
+  nextAttemptTime?: string;
+}
+
 export interface Job {
   name: string; // projects/{project}/spiders/{spider}/jobs/{job}
   state?: JobState;
@@ -165,17 +176,23 @@ export interface Job {
   args?: Record<string, string>;
   scrapySettings?: Record<string, string>;
   priority?: number;
-  node?: string; // nodes/{node}
+  node?: string;
   trigger?: string;
   attempt?: number;
+  warning?: boolean;
   exitCode?: number;
   itemCount?: string;
   closeReason?: string;
+  pid?: number;
   logUrl?: string;
   itemsUrl?: string;
   createTime?: string;
   startTime?: string;
   endTime?: string;
+  statsJson?: string;
+  logLineCount?: string;
+  retryOf?: string;
+  webhookDelivery?: WebhookDelivery;
 }
 
 export interface ListJobsResponse {
@@ -214,4 +231,19 @@ export interface Webhook {
   lastDeliveryTime?: string;
   lastError?: string;
   updateTime?: string;
+}
+
+/** GET /v1/projects/-/spiders/-/jobs:stats */
+export interface JobStats {
+  computeTime?: string;
+  pendingJobs?: string;
+  runningJobs?: string;
+  succeededJobs?: string;
+  failedJobs?: string;
+  cancelledJobs?: string;
+  lostJobs?: string;
+  /** Only for admins. */
+  onlineNodes?: number;
+  hours?: { startTime: string; startedJobs?: string; items?: string }[];
+  spiders?: { spider: string; lastJob?: Job }[];
 }

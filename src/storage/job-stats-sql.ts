@@ -5,7 +5,7 @@
  */
 import type { Queryable } from './database.js';
 import { JOB_SELECT, jobFilterSql, jobRow, type JobFilter, type JobRow } from './jobs-repo.js';
-import { boolParam, idString, optionalId, toNumber } from './sql-dialect.js';
+import { boolParam, idString, optionalId, toIso, toNumber } from './sql-dialect.js';
 
 export interface JobCounts {
   pending: number;
@@ -54,6 +54,8 @@ export interface SpiderLastJob {
   project: string;
   spider: string;
   lastJob: JobRow | undefined;
+  /** The earliest next fire time of the spider's enabled triggers. */
+  nextFireTime: string | undefined;
 }
 
 /**
@@ -71,10 +73,11 @@ export async function spidersWithLastJob(q: Queryable, f: Pick<JobFilter, 'proje
   }
   const spiders = await q.query(
     `SELECT p.name AS project_name, s.name AS spider_name,
-       (SELECT j.id FROM jobs j WHERE j.spider_id = s.id ORDER BY j.created_at DESC, j.id DESC LIMIT 1) AS last_id
+       (SELECT j.id FROM jobs j WHERE j.spider_id = s.id ORDER BY j.created_at DESC, j.id DESC LIMIT 1) AS last_id,
+       (SELECT MIN(t.next_fire_at) FROM triggers t WHERE t.spider_id = s.id AND t.enabled = ?) AS next_fire_at
      FROM spiders s JOIN projects p ON p.id = s.project_id
      WHERE ${parts.join(' AND ')} ORDER BY p.name, s.name LIMIT ?`,
-    [...params, limit],
+    [boolParam(q.kind, true), ...params, limit],
   );
   const lastIds = spiders.map((r) => optionalId(r.last_id)).filter((id): id is string => id !== undefined);
   const jobs = new Map<string, JobRow>();
@@ -83,7 +86,12 @@ export async function spidersWithLastJob(q: Queryable, f: Pick<JobFilter, 'proje
       jobs.set(idString(r.id), jobRow(r));
     }
   }
-  return spiders.map((r) => ({ project: String(r.project_name), spider: String(r.spider_name), lastJob: r.last_id == null ? undefined : jobs.get(idString(r.last_id)) }));
+  return spiders.map((r) => ({
+    project: String(r.project_name),
+    spider: String(r.spider_name),
+    lastJob: r.last_id == null ? undefined : jobs.get(idString(r.last_id)),
+    nextFireTime: toIso(r.next_fire_at),
+  }));
 }
 
 export async function countOnlineNodes(q: Queryable): Promise<number> {

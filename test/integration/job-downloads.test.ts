@@ -191,6 +191,15 @@ for (const kind of testDatabaseKinds()) {
       assert.deepEqual(beta.json.spiders.map((x: { spider: string }) => x.spider), ['projects/shop/spiders/beta']);
       const denied = await get('/v1/projects/other/spiders/-/jobs:stats');
       assert.equal(denied.status, 403);
+      // The next fire time of a spider's enabled triggers, the earliest of them.
+      const cron = (expr: string, enabled: boolean) =>
+        request(h().server, 'POST', '/v1/projects/shop/spiders/beta/triggers', { auth: authOf(ALICE), json: { cron: expr, enabled } });
+      const daily = await cron('0 3 * * *', true);
+      assert.equal(daily.status, 200, daily.text);
+      assert.equal((await cron('* * * * *', false)).status, 200, 'a disabled trigger does not count');
+      const withTrigger = await get('/v1/projects/-/spiders/-/jobs:stats');
+      const next = withTrigger.json.spiders.map((x: { spider: string; nextFireTime?: string }) => [x.spider, x.nextFireTime]);
+      assert.deepEqual(next, [['projects/shop/spiders/alpha', undefined], ['projects/shop/spiders/beta', daily.json.nextFireTime]]);
       const bad = await get('/v1/projects/-/spiders/alpha/jobs:stats');
       assert.equal(bad.status, 400);
       assert.deepEqual(fields(bad.json), ['parent']);

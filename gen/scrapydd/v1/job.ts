@@ -299,7 +299,11 @@ export interface JobStats_SpiderLastJob {
   /** projects/{project}/spiders/{spider} */
   spider: string;
   /** Unset when the spider never ran. */
-  lastJob: Job | undefined;
+  lastJob:
+    | Job
+    | undefined;
+  /** The earliest next fire time of its enabled triggers; unset without one. */
+  nextFireTime: string | undefined;
 }
 
 export interface CancelJobRequest {
@@ -2000,7 +2004,7 @@ export const JobStats_Hour: MessageFns<JobStats_Hour> = {
 };
 
 function createBaseJobStats_SpiderLastJob(): JobStats_SpiderLastJob {
-  return { spider: "", lastJob: undefined };
+  return { spider: "", lastJob: undefined, nextFireTime: undefined };
 }
 
 export const JobStats_SpiderLastJob: MessageFns<JobStats_SpiderLastJob> = {
@@ -2010,6 +2014,9 @@ export const JobStats_SpiderLastJob: MessageFns<JobStats_SpiderLastJob> = {
     }
     if (message.lastJob !== undefined) {
       Job.encode(message.lastJob, writer.uint32(18).fork()).join();
+    }
+    if (message.nextFireTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextFireTime), writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -2043,6 +2050,14 @@ export const JobStats_SpiderLastJob: MessageFns<JobStats_SpiderLastJob> = {
             message.lastJob = Job.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nextFireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2063,6 +2078,11 @@ export const JobStats_SpiderLastJob: MessageFns<JobStats_SpiderLastJob> = {
         : isSet(object.last_job)
         ? Job.fromJSON(object.last_job)
         : undefined,
+      nextFireTime: isSet(object.nextFireTime)
+        ? globalThis.String(object.nextFireTime)
+        : isSet(object.next_fire_time)
+        ? globalThis.String(object.next_fire_time)
+        : undefined,
     };
   },
 
@@ -2073,6 +2093,9 @@ export const JobStats_SpiderLastJob: MessageFns<JobStats_SpiderLastJob> = {
     }
     if (message.lastJob !== undefined) {
       obj.lastJob = Job.toJSON(message.lastJob);
+    }
+    if (message.nextFireTime !== undefined) {
+      obj.nextFireTime = message.nextFireTime;
     }
     return obj;
   },
@@ -2086,6 +2109,7 @@ export const JobStats_SpiderLastJob: MessageFns<JobStats_SpiderLastJob> = {
     message.lastJob = (object.lastJob !== undefined && object.lastJob !== null)
       ? Job.fromPartial(object.lastJob)
       : undefined;
+    message.nextFireTime = object.nextFireTime ?? undefined;
     return message;
   },
 };

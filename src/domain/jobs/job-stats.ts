@@ -18,7 +18,7 @@ export interface JobStats {
   /** Only for admins. */
   onlineNodes: number | undefined;
   hours: { startTime: string; startedJobs: number; items: number }[];
-  spiders: { project: string; spider: string; lastJob: JobRow | undefined }[];
+  spiders: statsSql.SpiderLastJob[];
 }
 
 export async function getJobStats(deps: Deps, principal: Principal, parent: string, now = new Date()): Promise<JobStats> {

@@ -42,6 +42,7 @@ export function jobService(deps: Deps): ServiceBinding {
         spiders: stats.spiders.map((s) => ({
           spider: `projects/${s.project}/spiders/${s.spider}`,
           lastJob: s.lastJob && jobToProto(s.lastJob, deliveries.get(s.lastJob.id)),
+          nextFireTime: s.nextFireTime,
         })),
       };
     },

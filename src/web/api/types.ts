@@ -245,5 +245,5 @@ export interface JobStats {
   /** Only for admins. */
   onlineNodes?: number;
   hours?: { startTime: string; startedJobs?: string; items?: string }[];
-  spiders?: { spider: string; lastJob?: Job }[];
+  spiders?: { spider: string; lastJob?: Job; nextFireTime?: string }[];
 }

@@ -80,6 +80,11 @@ function Overview(props: { stats: JobStats; admin: boolean }) {
               fit: 'nowrap',
             },
             { header: 'Items', render: (r) => (r.lastJob ? itemCount(r.lastJob).toLocaleString() : '—'), fit: 'nowrap', numeric: true, wide: true },
+            {
+              header: 'Next trigger',
+              render: (r) => (r.nextFireTime ? <RelativeTime time={r.nextFireTime} /> : <span class="muted">none</span>),
+              fit: 'nowrap',
+            },
           ]}
         />
         {spiders.length >= 500 && <p class="muted">The first 500 spiders are shown.</p>}

@@ -1,5 +1,4 @@
 /** Job names and the UI paths built from them. */
-import { pathSeg } from '../router';
 import type { Job, JobState } from './types';
 
 export const ACTIVE_STATES: readonly JobState[] = ['PENDING', 'RUNNING', 'CANCELLING'];
@@ -14,11 +13,7 @@ export function jobParts(name: string): { project: string; spider: string; job: 
   return { project: p[1] ?? '', spider: p[3] ?? '', job: p[5] ?? '' };
 }
 
-/** The job page of a job name. */
-export function jobHref(name: string): string {
-  const { project, spider, job } = jobParts(name);
-  return `/ui/projects/${pathSeg(project)}/spiders/${pathSeg(spider)}/jobs/${pathSeg(job)}`;
-}
+export { jobHref } from './names';
 
 /** The REST path of a job (each segment encoded). */
 export function jobApiPath(project: string, spider: string, job: string): string {

@@ -7,6 +7,7 @@
 import { useEffect } from 'preact/hooks';
 import { api } from '../api/client';
 import { itemCount, jobHref } from '../api/job-names';
+import { spiderHref } from '../api/names';
 import type { JobStats } from '../api/types';
 import { DataTable, Ellipsis } from '../components/data-table';
 import { HourlyChart } from '../components/hourly-chart';
@@ -70,7 +71,7 @@ function Overview(props: { stats: JobStats; admin: boolean }) {
               header: 'Project / spider',
               render: (r) => {
                 const [, project = '', , spider = ''] = r.spider.split('/');
-                return <Ellipsis text={`${project} / ${spider}`} href={jobsHref({ project, spider })} />;
+                return <Ellipsis text={`${project} / ${spider}`} href={spiderHref(project, spider)} />;
               },
             },
             { header: 'Last run', render: (r) => (r.lastJob ? <StateBadge state={r.lastJob.state} /> : <span class="muted">never ran</span>), fit: 'nowrap' },

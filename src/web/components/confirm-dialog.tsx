@@ -5,8 +5,9 @@
  *     onConfirm={revoke} onCancel={() => setVictim(undefined)}>…</ConfirmDialog>
  */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef } from 'preact/hooks';
 import { messageOf } from '../api/errors';
+import { useSubmit } from './use-submit';
 
 export function ConfirmDialog(props: {
   open: boolean;
@@ -20,8 +21,7 @@ export function ConfirmDialog(props: {
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId(); // several dialogs may share a page
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, setError, submit: confirm } = useSubmit(() => props.onConfirm());
 
   useEffect(() => {
     const dialog = ref.current;
@@ -33,18 +33,6 @@ export function ConfirmDialog(props: {
       dialog.close();
     }
   }, [props.open]);
-
-  async function confirm() {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await props.onConfirm();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
 
   return (
     <dialog ref={ref} class="dialog" aria-labelledby={titleId} onCancel={(e) => (e.preventDefault(), props.onCancel())}>
@@ -59,7 +47,7 @@ export function ConfirmDialog(props: {
         <button type="button" class="button" onClick={props.onCancel} disabled={busy}>
           Cancel
         </button>
-        <button type="button" class={`button button-primary${props.danger ? ' button-danger' : ''}`} onClick={confirm} disabled={busy} aria-busy={busy}>
+        <button type="button" class={`button button-primary${props.danger ? ' button-danger' : ''}`} onClick={() => void confirm()} disabled={busy} aria-busy={busy}>
           {busy ? 'Working…' : props.confirmLabel}
         </button>
       </div>

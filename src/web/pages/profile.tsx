@@ -4,14 +4,15 @@ import { api, seg } from '../api/client';
 import type { ApiKey, ListApiKeysResponse } from '../api/types';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { CopyButton } from '../components/copy-button';
-import { DataTable } from '../components/data-table';
 import { Field, fieldError, FormError, SubmitButton } from '../components/form';
 import { useNotice } from '../components/notice';
 import { Page, Section } from '../components/page';
-import { Pagination, usePageTokens } from '../components/pagination';
+import { PagedTable } from '../components/paged-table';
+import { usePageTokens } from '../components/pagination';
 import { RelativeTime } from '../components/relative-time';
-import { Empty, Loaded } from '../components/status';
+import { Empty } from '../components/status';
 import { useApi } from '../components/use-api';
+import { useSubmit } from '../components/use-submit';
 import type { RouteProps } from '../router';
 import { useSession } from '../session';
 
@@ -83,34 +84,29 @@ function ApiKeys(props: { user: string }) {
           </button>
         </div>
       )}
-      <Loaded state={keys}>
-        {(data) => (
-          <>
-            <DataTable<ApiKey>
-              caption="API keys"
-              rows={data.apiKeys ?? []}
-              rowKey={(k) => k.name}
-              empty="No API keys yet."
-              columns={[
-                { header: 'Name', render: (k) => k.displayName || '(no name)' },
-                { header: 'Key id', render: (k) => keyId(k), fit: 'nowrap', wide: true },
-                { header: 'Created', render: (k) => <RelativeTime time={k.createTime} />, fit: 'nowrap' },
-                { header: 'Last used', render: (k) => <RelativeTime time={k.lastUseTime} never="never" />, fit: 'nowrap', wide: true },
-                {
-                  header: 'Actions',
-                  fit: 'nowrap',
-                  render: (k) => (
-                    <button type="button" class="button button-small button-danger" onClick={() => setVictim(k)} aria-label={`Revoke ${k.displayName || keyId(k)}`}>
-                      Revoke
-                    </button>
-                  ),
-                },
-              ]}
-            />
-            <Pagination pages={pages} nextPageToken={data.nextPageToken} disabled={keys.loading} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable
+        state={keys}
+        pages={pages}
+        caption="API keys"
+        rows={(data) => data.apiKeys}
+        rowKey={(k) => k.name}
+        empty="No API keys yet."
+        columns={[
+          { header: 'Name', render: (k) => k.displayName || '(no name)' },
+          { header: 'Key id', render: (k) => keyId(k), fit: 'nowrap', wide: true },
+          { header: 'Created', render: (k) => <RelativeTime time={k.createTime} />, fit: 'nowrap' },
+          { header: 'Last used', render: (k) => <RelativeTime time={k.lastUseTime} never="never" />, fit: 'nowrap', wide: true },
+          {
+            header: 'Actions',
+            fit: 'nowrap',
+            render: (k) => (
+              <button type="button" class="button button-small button-danger" onClick={() => setVictim(k)} aria-label={`Revoke ${k.displayName || keyId(k)}`}>
+                Revoke
+              </button>
+            ),
+          },
+        ]}
+      />
       <ConfirmDialog open={victim !== undefined} title="Revoke API key?" confirmLabel="Revoke" danger onConfirm={revoke} onCancel={() => setVictim(undefined)}>
         <p class="break-anywhere">
           Programs using “{victim?.displayName || (victim && keyId(victim))}” will be refused from now on. This cannot be undone.
@@ -122,22 +118,11 @@ function ApiKeys(props: { user: string }) {
 
 function CreateApiKey(props: { path: string; onCreated: (key: ApiKey) => void }) {
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  async function submit(event: Event) {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const key = await api.post<ApiKey>(props.path, { displayName: name.trim() });
-      setName('');
-      props.onCreated(key);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, submit } = useSubmit(async () => {
+    const key = await api.post<ApiKey>(props.path, { displayName: name.trim() });
+    setName('');
+    props.onCreated(key);
+  });
   return (
     <form class="inline-form" onSubmit={submit} noValidate>
       <Field label="New key’s name" hint="What uses it, e.g. “deploy from CI”." error={fieldError(error, 'display_name')}>
@@ -158,26 +143,19 @@ function PasswordChange(props: { user: string }) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [repeat, setRepeat] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const { busy, error, setError, submit: change } = useSubmit(async () => {
+    await api.post(`/v1/users/${seg(props.user)}:changePassword`, { currentPassword: current, newPassword: next });
+    setCurrent('');
+    setNext('');
+    setRepeat('');
+    notify('Password changed. Your other sessions were signed out.');
+  });
   const mismatch = repeat !== '' && next !== repeat;
 
-  async function submit(event: Event) {
+  function submit(event: Event) {
     event.preventDefault();
     if (next !== repeat) return setError(new Error('The new passwords do not match.'));
-    setBusy(true);
-    setError(undefined);
-    try {
-      await api.post(`/v1/users/${seg(props.user)}:changePassword`, { currentPassword: current, newPassword: next });
-      setCurrent('');
-      setNext('');
-      setRepeat('');
-      notify('Password changed. Your other sessions were signed out.');
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    void change();
   }
   return (
     <Section title="Change password">

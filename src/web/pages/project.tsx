@@ -4,10 +4,11 @@ import { api, resourcePath, seg } from '../api/client';
 import { byteSize, lastSegment, spiderHref } from '../api/names';
 import type { ListSpidersResponse, ListVersionsResponse, Project, Spider, Version } from '../api/types';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { DataTable, Ellipsis } from '../components/data-table';
+import { Ellipsis } from '../components/data-table';
 import { useNotice } from '../components/notice';
 import { Page, Section } from '../components/page';
-import { Pagination, usePageTokens } from '../components/pagination';
+import { PagedTable } from '../components/paged-table';
+import { usePageTokens } from '../components/pagination';
 import { RelativeTime } from '../components/relative-time';
 import { Badge } from '../components/state-badge';
 import { Loaded } from '../components/status';
@@ -85,37 +86,32 @@ function Spiders(props: { project: string; changed: number }) {
   const missing = missingSpiders(versions.data?.versions ?? [], spiders.data?.spiders ?? []);
   return (
     <Section title="Spiders">
-      <Loaded state={spiders}>
-        {(data) => (
-          <>
-            <DataTable<Spider>
-              caption="Spiders"
-              rows={[...(data.spiders ?? []), ...(data.nextPageToken ? [] : missing)]}
-              rowKey={(s) => s.name}
-              empty="No spiders yet: upload an egg of the project."
-              columns={[
-                { header: 'Spider', render: (s) => <Ellipsis text={lastSegment(s.name)} href={spiderHref(props.project, lastSegment(s.name))} /> },
-                {
-                  header: 'Status',
-                  fit: 'nowrap',
-                  render: (s) =>
-                    s.missing ? (
-                      <span title="Not in the latest version: it cannot run until a version has it again.">
-                        <Badge tone="warning">missing</Badge>
-                      </span>
-                    ) : s.settings?.disabled ? (
-                      <Badge tone="muted">disabled</Badge>
-                    ) : (
-                      <Badge tone="success">ready</Badge>
-                    ),
-                },
-                { header: 'Version', render: (s) => lastSegment(s.latestVersion) || '—', wide: true },
-              ]}
-            />
-            <Pagination pages={pages} nextPageToken={data.nextPageToken} disabled={spiders.loading} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable
+        state={spiders}
+        pages={pages}
+        caption="Spiders"
+        rows={(data) => [...(data.spiders ?? []), ...(data.nextPageToken ? [] : missing)]}
+        rowKey={(s) => s.name}
+        empty="No spiders yet: upload an egg of the project."
+        columns={[
+          { header: 'Spider', render: (s) => <Ellipsis text={lastSegment(s.name)} href={spiderHref(props.project, lastSegment(s.name))} /> },
+          {
+            header: 'Status',
+            fit: 'nowrap',
+            render: (s) =>
+              s.missing ? (
+                <span title="Not in the latest version: it cannot run until a version has it again.">
+                  <Badge tone="warning">missing</Badge>
+                </span>
+              ) : s.settings?.disabled ? (
+                <Badge tone="muted">disabled</Badge>
+              ) : (
+                <Badge tone="success">ready</Badge>
+              ),
+          },
+          { header: 'Version', render: (s) => lastSegment(s.latestVersion) || '—', wide: true },
+        ]}
+      />
     </Section>
   );
 }
@@ -152,43 +148,38 @@ function Versions(props: { project: string; latest: string | undefined; changed:
   return (
     <Section title="Versions">
       <p class="muted">Oldest first; the newest upload is the latest version, the one runs use unless they name another.</p>
-      <Loaded state={versions}>
-        {(data) => (
-          <>
-            <DataTable<Version>
-              caption="Versions"
-              rows={data.versions ?? []}
-              rowKey={(v) => v.name}
-              empty="No versions yet."
-              columns={[
-                {
-                  header: 'Version',
-                  render: (v) => (
-                    <span class="cell-with-badge">
-                      <Ellipsis text={lastSegment(v.name)} />
-                      {v.name === props.latest && <Badge tone="info">latest</Badge>}
-                    </span>
-                  ),
-                },
-                { header: 'Spiders', fit: 'wrap', render: (v) => (v.spiders ?? []).join(', ') || <span class="muted">none</span> },
-                { header: 'Uploaded', render: (v) => <RelativeTime time={v.createTime} />, fit: 'nowrap' },
-                { header: 'Size', render: (v) => byteSize(v.eggSizeBytes), numeric: true, fit: 'nowrap', wide: true },
-                { header: 'By', render: (v) => lastSegment(v.creator) || '—', wide: true },
-                {
-                  header: 'Actions',
-                  fit: 'nowrap',
-                  render: (v) => (
-                    <button type="button" class="button button-small button-danger" aria-label={`Delete version ${lastSegment(v.name)}`} onClick={() => setVictim(v)}>
-                      Delete
-                    </button>
-                  ),
-                },
-              ]}
-            />
-            <Pagination pages={pages} nextPageToken={data.nextPageToken} disabled={versions.loading} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable
+        state={versions}
+        pages={pages}
+        caption="Versions"
+        rows={(data) => data.versions}
+        rowKey={(v) => v.name}
+        empty="No versions yet."
+        columns={[
+          {
+            header: 'Version',
+            render: (v) => (
+              <span class="cell-with-badge">
+                <Ellipsis text={lastSegment(v.name)} />
+                {v.name === props.latest && <Badge tone="info">latest</Badge>}
+              </span>
+            ),
+          },
+          { header: 'Spiders', fit: 'wrap', render: (v) => (v.spiders ?? []).join(', ') || <span class="muted">none</span> },
+          { header: 'Uploaded', render: (v) => <RelativeTime time={v.createTime} />, fit: 'nowrap' },
+          { header: 'Size', render: (v) => byteSize(v.eggSizeBytes), numeric: true, fit: 'nowrap', wide: true },
+          { header: 'By', render: (v) => lastSegment(v.creator) || '—', wide: true },
+          {
+            header: 'Actions',
+            fit: 'nowrap',
+            render: (v) => (
+              <button type="button" class="button button-small button-danger" aria-label={`Delete version ${lastSegment(v.name)}`} onClick={() => setVictim(v)}>
+                Delete
+              </button>
+            ),
+          },
+        ]}
+      />
       <ConfirmDialog open={victim !== undefined} title="Delete version?" confirmLabel="Delete version" danger onConfirm={deleteVersion} onCancel={() => setVictim(undefined)}>
         <p class="break-anywhere">
           Version “{victim && lastSegment(victim.name)}” of {props.project} is deleted. If it is the latest, the version uploaded before it becomes the

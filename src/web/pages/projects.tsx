@@ -3,13 +3,14 @@ import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import { lastSegment, projectHref } from '../api/names';
 import type { ListProjectsResponse, Project } from '../api/types';
-import { DataTable, Ellipsis } from '../components/data-table';
+import { Ellipsis } from '../components/data-table';
 import { Field, fieldError, FormError, SubmitButton } from '../components/form';
 import { Page, Section } from '../components/page';
-import { Pagination, usePageTokens } from '../components/pagination';
+import { PagedTable } from '../components/paged-table';
+import { usePageTokens } from '../components/pagination';
 import { RelativeTime } from '../components/relative-time';
-import { Loaded } from '../components/status';
 import { useApi } from '../components/use-api';
+import { useSubmit } from '../components/use-submit';
 import { navigate, type RouteProps } from '../router';
 
 export function ProjectsPage(_props: RouteProps) {
@@ -18,32 +19,27 @@ export function ProjectsPage(_props: RouteProps) {
   return (
     <Page title="Projects">
       <Section title="All projects">
-        <Loaded state={projects}>
-          {(data) => (
+        <PagedTable
+          state={projects}
+          pages={pages}
+          caption="Projects"
+          rows={(data) => data.projects}
+          rowKey={(p) => p.name}
+          empty={
             <>
-              <DataTable<Project>
-                caption="Projects"
-                rows={data.projects ?? []}
-                rowKey={(p) => p.name}
-                empty={
-                  <>
-                    No projects yet. Create one below and upload an egg to it, or run <code>scrapydd deploy</code> in a Scrapy project (it creates the project
-                    with its first upload).
-                  </>
-                }
-                columns={[
-                  { header: 'Name', render: (p) => <Ellipsis text={lastSegment(p.name)} href={projectHref(lastSegment(p.name))} /> },
-                  { header: 'Owner', render: (p) => lastSegment(p.owner) || '—', wide: true },
-                  { header: 'Latest version', render: (p) => (p.latestVersion ? lastSegment(p.latestVersion) : <span class="muted">none</span>) },
-                  { header: 'Spiders', render: (p) => String(p.spiderCount ?? 0), numeric: true, fit: 'nowrap' },
-                  { header: 'Versions', render: (p) => String(p.versionCount ?? 0), numeric: true, fit: 'nowrap', wide: true },
-                  { header: 'Updated', render: (p) => <RelativeTime time={p.updateTime} />, fit: 'nowrap', wide: true },
-                ]}
-              />
-              <Pagination pages={pages} nextPageToken={data.nextPageToken} disabled={projects.loading} />
+              No projects yet. Create one below and upload an egg to it, or run <code>scrapydd deploy</code> in a Scrapy project (it creates the project
+              with its first upload).
             </>
-          )}
-        </Loaded>
+          }
+          columns={[
+            { header: 'Name', render: (p) => <Ellipsis text={lastSegment(p.name)} href={projectHref(lastSegment(p.name))} /> },
+            { header: 'Owner', render: (p) => lastSegment(p.owner) || '—', wide: true },
+            { header: 'Latest version', render: (p) => (p.latestVersion ? lastSegment(p.latestVersion) : <span class="muted">none</span>) },
+            { header: 'Spiders', render: (p) => String(p.spiderCount ?? 0), numeric: true, fit: 'nowrap' },
+            { header: 'Versions', render: (p) => String(p.versionCount ?? 0), numeric: true, fit: 'nowrap', wide: true },
+            { header: 'Updated', render: (p) => <RelativeTime time={p.updateTime} />, fit: 'nowrap', wide: true },
+          ]}
+        />
       </Section>
       <CreateProject />
     </Page>
@@ -52,20 +48,10 @@ export function ProjectsPage(_props: RouteProps) {
 
 function CreateProject() {
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  async function submit(event: Event) {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const project = await api.post<Project>('/v1/projects', {}, { query: { projectId: name.trim() } });
-      navigate(projectHref(lastSegment(project.name)));
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  }
+  const { busy, error, submit } = useSubmit(async () => {
+    const project = await api.post<Project>('/v1/projects', {}, { query: { projectId: name.trim() } });
+    navigate(projectHref(lastSegment(project.name)));
+  });
   return (
     <Section title="New project">
       <form class="inline-form" onSubmit={submit} noValidate>

@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { signIn } from '../api/session-api';
 import { Field, fieldError, FormError, SubmitButton } from '../components/form';
+import { useSubmit } from '../components/use-submit';
 import { isAppPath, navigate, type RouteProps } from '../router';
 import { useSignedIn } from '../session';
 
@@ -9,8 +10,6 @@ export function SignInPage(props: RouteProps) {
   const signedIn = useSignedIn();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
   const userRef = useRef<HTMLInputElement>(null);
   const expired = props.query.get('expired') === '1';
 
@@ -19,22 +18,17 @@ export function SignInPage(props: RouteProps) {
     userRef.current?.focus();
   }, []);
 
-  async function submit(event: Event) {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
+  const { busy, error, submit } = useSubmit(async () => {
     try {
       const session = await signIn(username.trim(), password);
       signedIn(session);
       const next = props.query.get('next') ?? '/ui';
       navigate(isAppPath(next.split('?')[0]!) && next.startsWith('/') && !next.startsWith('//') ? next : '/ui', { replace: true });
     } catch (err) {
-      setError(err);
       setPassword('');
-    } finally {
-      setBusy(false);
+      throw err; // shown by useSubmit
     }
-  }
+  });
 
   return (
     <main class="sign-in" id="main">

@@ -9,15 +9,16 @@ import { api, seg } from '../../api/client';
 import type { ListNodeKeysResponse, ListNodesResponse, Node, NodeKey } from '../../api/types';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { CopyButton } from '../../components/copy-button';
-import { DataTable, Ellipsis } from '../../components/data-table';
+import { Ellipsis } from '../../components/data-table';
 import { Field, fieldError, FormError, SubmitButton } from '../../components/form';
 import { useNotice } from '../../components/notice';
 import { Page, Section } from '../../components/page';
-import { Pagination, usePageTokens } from '../../components/pagination';
+import { PagedTable } from '../../components/paged-table';
+import { usePageTokens } from '../../components/pagination';
 import { RelativeTime } from '../../components/relative-time';
 import { Badge } from '../../components/state-badge';
-import { Empty, Loaded } from '../../components/status';
 import { useApi } from '../../components/use-api';
+import { useSubmit } from '../../components/use-submit';
 import type { RouteProps } from '../../router';
 import { useSession } from '../../session';
 
@@ -71,73 +72,68 @@ export function NodesPage(_props: RouteProps) {
             }}
           />
         )}
-        <Loaded state={nodes}>
-          {(data) => (
-            <>
-              <DataTable<Node>
-                caption="Nodes"
-                rows={data.nodes ?? []}
-                rowKey={(n) => n.name}
-                empty={
-                  session.authenticationEnabled
-                    ? 'No nodes yet. Make a node key below and register a worker with it.'
-                    : 'No nodes online. With authentication off, every running agent is a temporary node.'
-                }
-                columns={[
-                  {
-                    header: 'Node',
-                    render: (n) => (
-                      <span class="cell-stack">
-                        <Ellipsis text={label(n)} />
-                        <span class="muted small">{nodeId(n)}</span>
-                      </span>
-                    ),
-                  },
-                  {
-                    header: 'State',
-                    fit: 'nowrap',
-                    render: (n) => (
-                      <span class="cell-stack">
-                        {n.isOnline ? <Badge tone="success">Online</Badge> : <Badge tone="muted">Offline</Badge>}
-                        {n.temporary && <Badge tone="neutral">Temporary</Badge>}
-                      </span>
-                    ),
-                  },
-                  { header: 'Tags', fit: 'wrap', render: (n) => (n.tags?.length ? <Tags tags={n.tags} /> : <span class="muted">none</span>) },
-                  { header: 'Slots', numeric: true, fit: 'nowrap', render: (n) => String(n.slots ?? 0) },
-                  {
-                    header: 'Running',
-                    numeric: true,
-                    fit: 'nowrap',
-                    render: (n) => (
-                      <a href={`/ui/jobs?node=${encodeURIComponent(nodeId(n))}`} aria-label={`${n.runningJobs ?? 0} running jobs on ${label(n)}`}>
-                        {String(n.runningJobs ?? 0)}
-                      </a>
-                    ),
-                  },
-                  { header: 'Last heartbeat', fit: 'nowrap', render: (n) => <RelativeTime time={n.lastHeartbeatTime} never="never" /> },
-                  { header: 'Client IP', wide: true, render: (n) => n.clientIp || '—' },
-                  { header: 'Agent', wide: true, render: (n) => n.agentVersion || '—' },
-                  {
-                    header: 'Actions',
-                    fit: 'nowrap',
-                    render: (n) => (
-                      <div class="row-actions">
-                        <button type="button" class="button button-small" aria-label={`Rename ${label(n)}`} onClick={() => setRenaming(n)}>
-                          Rename
-                        </button>
-                        <button type="button" class="button button-small button-danger" aria-label={`Delete ${label(n)}`} onClick={() => setVictim(n)}>
-                          Delete
-                        </button>
-                      </div>
-                    ),
-                  },
-                ]}
-              />
-              <Pagination pages={pages} nextPageToken={data.nextPageToken} disabled={nodes.loading} />
-            </>
-          )}
-        </Loaded>
+        <PagedTable
+          state={nodes}
+          pages={pages}
+          caption="Nodes"
+          rows={(data) => data.nodes}
+          rowKey={(n) => n.name}
+          empty={
+            session.authenticationEnabled
+              ? 'No nodes yet. Make a node key below and register a worker with it.'
+              : 'No nodes online. With authentication off, every running agent is a temporary node.'
+          }
+          columns={[
+            {
+              header: 'Node',
+              render: (n) => (
+                <span class="cell-stack">
+                  <Ellipsis text={label(n)} />
+                  <span class="muted small">{nodeId(n)}</span>
+                </span>
+              ),
+            },
+            {
+              header: 'State',
+              fit: 'nowrap',
+              render: (n) => (
+                <span class="cell-stack">
+                  {n.isOnline ? <Badge tone="success">Online</Badge> : <Badge tone="muted">Offline</Badge>}
+                  {n.temporary && <Badge tone="neutral">Temporary</Badge>}
+                </span>
+              ),
+            },
+            { header: 'Tags', fit: 'wrap', render: (n) => (n.tags?.length ? <Tags tags={n.tags} /> : <span class="muted">none</span>) },
+            { header: 'Slots', numeric: true, fit: 'nowrap', render: (n) => String(n.slots ?? 0) },
+            {
+              header: 'Running',
+              numeric: true,
+              fit: 'nowrap',
+              render: (n) => (
+                <a href={`/ui/jobs?node=${encodeURIComponent(nodeId(n))}`} aria-label={`${n.runningJobs ?? 0} running jobs on ${label(n)}`}>
+                  {String(n.runningJobs ?? 0)}
+                </a>
+              ),
+            },
+            { header: 'Last heartbeat', fit: 'nowrap', render: (n) => <RelativeTime time={n.lastHeartbeatTime} never="never" /> },
+            { header: 'Client IP', wide: true, render: (n) => n.clientIp || '—' },
+            { header: 'Agent', wide: true, render: (n) => n.agentVersion || '—' },
+            {
+              header: 'Actions',
+              fit: 'nowrap',
+              render: (n) => (
+                <div class="row-actions">
+                  <button type="button" class="button button-small" aria-label={`Rename ${label(n)}`} onClick={() => setRenaming(n)}>
+                    Rename
+                  </button>
+                  <button type="button" class="button button-small button-danger" aria-label={`Delete ${label(n)}`} onClick={() => setVictim(n)}>
+                    Delete
+                  </button>
+                </div>
+              ),
+            },
+          ]}
+        />
       </Section>
       {session.authenticationEnabled && <NodeKeys refresh={keysTick} />}
       <ConfirmDialog open={victim !== undefined} title="Delete node?" confirmLabel="Delete node" danger onConfirm={remove} onCancel={() => setVictim(undefined)}>
@@ -162,20 +158,9 @@ export function NodesPage(_props: RouteProps) {
 
 function RenameNode(props: { node: Node; onDone: (node?: Node) => void }) {
   const [name, setName] = useState(props.node.displayName ?? '');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  async function submit(event: Event) {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      props.onDone(await api.patch<Node>(`/v1/nodes/${seg(nodeId(props.node))}`, { displayName: name.trim() }, { query: { updateMask: 'display_name' } }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, submit } = useSubmit(async () => {
+    props.onDone(await api.patch<Node>(`/v1/nodes/${seg(nodeId(props.node))}`, { displayName: name.trim() }, { query: { updateMask: 'display_name' } }));
+  });
   return (
     <form class="inline-form rename-form" onSubmit={submit} noValidate aria-label={`Rename node ${label(props.node)}`}>
       <Field label={`New name for node ${nodeId(props.node)}`} error={fieldError(error, 'display_name')}>
@@ -226,34 +211,29 @@ function NodeKeys(props: { refresh: number }) {
       />
       {created?.secret && <NewKey nodeKey={created} onDismiss={() => setCreated(undefined)} />}
       <h3>Unused keys</h3>
-      <Loaded state={keys}>
-        {(data) => (
-          <>
-            <DataTable<NodeKey>
-              caption="Unused node keys"
-              rows={data.nodeKeys ?? []}
-              rowKey={(k) => k.name}
-              empty="No unused node keys."
-              columns={[
-                { header: 'Key', render: (k) => keyId(k), fit: 'nowrap' },
-                { header: 'Tags', fit: 'wrap', render: (k) => (k.tags?.length ? <Tags tags={k.tags} /> : <span class="muted">none</span>) },
-                { header: 'Created', fit: 'nowrap', wide: true, render: (k) => <RelativeTime time={k.createTime} /> },
-                { header: 'Expires', fit: 'nowrap', render: (k) => <RelativeTime time={k.expireTime} /> },
-                {
-                  header: 'Actions',
-                  fit: 'nowrap',
-                  render: (k) => (
-                    <button type="button" class="button button-small button-danger" aria-label={`Revoke node key ${keyId(k)}`} onClick={() => setVictim(k)}>
-                      Revoke
-                    </button>
-                  ),
-                },
-              ]}
-            />
-            <Pagination pages={pages} nextPageToken={data.nextPageToken} disabled={keys.loading} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable
+        state={keys}
+        pages={pages}
+        caption="Unused node keys"
+        rows={(data) => data.nodeKeys}
+        rowKey={(k) => k.name}
+        empty="No unused node keys."
+        columns={[
+          { header: 'Key', render: (k) => keyId(k), fit: 'nowrap' },
+          { header: 'Tags', fit: 'wrap', render: (k) => (k.tags?.length ? <Tags tags={k.tags} /> : <span class="muted">none</span>) },
+          { header: 'Created', fit: 'nowrap', wide: true, render: (k) => <RelativeTime time={k.createTime} /> },
+          { header: 'Expires', fit: 'nowrap', render: (k) => <RelativeTime time={k.expireTime} /> },
+          {
+            header: 'Actions',
+            fit: 'nowrap',
+            render: (k) => (
+              <button type="button" class="button button-small button-danger" aria-label={`Revoke node key ${keyId(k)}`} onClick={() => setVictim(k)}>
+                Revoke
+              </button>
+            ),
+          },
+        ]}
+      />
       <ConfirmDialog open={victim !== undefined} title="Revoke node key?" confirmLabel="Revoke" danger onConfirm={revoke} onCancel={() => setVictim(undefined)}>
         <p>Node key {victim && keyId(victim)} can no longer register a node. Nodes already registered are not affected.</p>
       </ConfirmDialog>
@@ -263,26 +243,15 @@ function NodeKeys(props: { refresh: number }) {
 
 function CreateNodeKey(props: { onCreated: (k: NodeKey) => void }) {
   const [tags, setTags] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  async function submit(event: Event) {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const list = tags
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean);
-      const key = await api.post<NodeKey>('/v1/nodeKeys', { tags: list });
-      setTags('');
-      props.onCreated(key);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, submit } = useSubmit(async () => {
+    const list = tags
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
+    const key = await api.post<NodeKey>('/v1/nodeKeys', { tags: list });
+    setTags('');
+    props.onCreated(key);
+  });
   return (
     <form class="inline-form" onSubmit={submit} noValidate>
       <Field label="Tags for the node (optional)" hint="Comma-separated; added to the agent's own tags." error={fieldError(error, 'tags')}>

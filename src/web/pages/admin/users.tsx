@@ -3,15 +3,16 @@ import { useState } from 'preact/hooks';
 import { api, seg } from '../../api/client';
 import type { ListUsersResponse, User } from '../../api/types';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { DataTable } from '../../components/data-table';
 import { Field, fieldError, FormError, SubmitButton } from '../../components/form';
 import { useNotice } from '../../components/notice';
 import { Page, Section } from '../../components/page';
-import { Pagination, usePageTokens } from '../../components/pagination';
+import { PagedTable } from '../../components/paged-table';
+import { usePageTokens } from '../../components/pagination';
 import { RelativeTime } from '../../components/relative-time';
 import { Badge } from '../../components/state-badge';
-import { Empty, Loaded } from '../../components/status';
+import { Empty } from '../../components/status';
 import { useApi } from '../../components/use-api';
+import { useSubmit } from '../../components/use-submit';
 import type { RouteProps } from '../../router';
 import { useSession } from '../../session';
 
@@ -52,48 +53,43 @@ export function UsersPage(_props: RouteProps) {
         <CreateUser onCreated={(u) => (notify(`User “${userName(u)}” created.`), users.reload())} />
       </Section>
       <Section title="All users">
-        <Loaded state={users}>
-          {(data) => (
-            <>
-              <DataTable<User>
-                caption="Users"
-                rows={data.users ?? []}
-                rowKey={(u) => u.name}
-                empty="No users yet."
-                columns={[
-                  { header: 'Name', render: (u) => userName(u) },
-                  { header: 'Role', fit: 'nowrap', render: (u) => (u.admin ? <Badge tone="info">Admin</Badge> : <span class="muted">User</span>) },
-                  { header: 'Status', fit: 'nowrap', render: (u) => (u.disabled ? <Badge tone="danger">Disabled</Badge> : <Badge tone="success">Active</Badge>) },
-                  { header: 'Created', fit: 'nowrap', wide: true, render: (u) => <RelativeTime time={u.createTime} /> },
-                  {
-                    header: 'Actions',
-                    fit: 'nowrap',
-                    render: (u) => {
-                      const name = userName(u);
-                      if (name === session.user.name) return <span class="muted">You</span>;
-                      return (
-                        <div class="row-actions">
-                          <button type="button" class="button button-small" aria-label={`${u.admin ? 'Remove admin from' : 'Make admin'} ${name}`} onClick={() => setChange({ user: u, field: 'admin', value: !u.admin })}>
-                            {u.admin ? 'Remove admin' : 'Make admin'}
-                          </button>
-                          <button
-                            type="button"
-                            class={`button button-small${u.disabled ? '' : ' button-danger'}`}
-                            aria-label={`${u.disabled ? 'Enable' : 'Disable'} ${name}`}
-                            onClick={() => setChange({ user: u, field: 'disabled', value: !u.disabled })}
-                          >
-                            {u.disabled ? 'Enable' : 'Disable'}
-                          </button>
-                        </div>
-                      );
-                    },
-                  },
-                ]}
-              />
-              <Pagination pages={pages} nextPageToken={data.nextPageToken} disabled={users.loading} />
-            </>
-          )}
-        </Loaded>
+        <PagedTable
+          state={users}
+          pages={pages}
+          caption="Users"
+          rows={(data) => data.users}
+          rowKey={(u) => u.name}
+          empty="No users yet."
+          columns={[
+            { header: 'Name', render: (u) => userName(u) },
+            { header: 'Role', fit: 'nowrap', render: (u) => (u.admin ? <Badge tone="info">Admin</Badge> : <span class="muted">User</span>) },
+            { header: 'Status', fit: 'nowrap', render: (u) => (u.disabled ? <Badge tone="danger">Disabled</Badge> : <Badge tone="success">Active</Badge>) },
+            { header: 'Created', fit: 'nowrap', wide: true, render: (u) => <RelativeTime time={u.createTime} /> },
+            {
+              header: 'Actions',
+              fit: 'nowrap',
+              render: (u) => {
+                const name = userName(u);
+                if (name === session.user.name) return <span class="muted">You</span>;
+                return (
+                  <div class="row-actions">
+                    <button type="button" class="button button-small" aria-label={`${u.admin ? 'Remove admin from' : 'Make admin'} ${name}`} onClick={() => setChange({ user: u, field: 'admin', value: !u.admin })}>
+                      {u.admin ? 'Remove admin' : 'Make admin'}
+                    </button>
+                    <button
+                      type="button"
+                      class={`button button-small${u.disabled ? '' : ' button-danger'}`}
+                      aria-label={`${u.disabled ? 'Enable' : 'Disable'} ${name}`}
+                      onClick={() => setChange({ user: u, field: 'disabled', value: !u.disabled })}
+                    >
+                      {u.disabled ? 'Enable' : 'Disable'}
+                    </button>
+                  </div>
+                );
+              },
+            },
+          ]}
+        />
       </Section>
       <ConfirmDialog
         open={change !== undefined}
@@ -113,24 +109,13 @@ function CreateUser(props: { onCreated: (u: User) => void }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [admin, setAdmin] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  async function submit(event: Event) {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const user = await api.post<User>('/v1/users', { password, admin }, { query: { userId: name.trim() } });
-      setName('');
-      setPassword('');
-      setAdmin(false);
-      props.onCreated(user);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, submit } = useSubmit(async () => {
+    const user = await api.post<User>('/v1/users', { password, admin }, { query: { userId: name.trim() } });
+    setName('');
+    setPassword('');
+    setAdmin(false);
+    props.onCreated(user);
+  });
   return (
     <form class="stack-form" onSubmit={submit} noValidate>
       <Field label="User name" hint="Letters, digits, _ . - (up to 64)." error={fieldError(error, 'user_id')}>

@@ -4,13 +4,13 @@ import { api, resourcePath } from '../../api/client';
 import { jobHref, lastSegment } from '../../api/names';
 import type { Job, ListJobsResponse } from '../../api/types';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { DataTable, Ellipsis } from '../../components/data-table';
+import { Ellipsis } from '../../components/data-table';
 import { useNotice } from '../../components/notice';
 import { Section } from '../../components/page';
-import { Pagination, usePageTokens } from '../../components/pagination';
+import { PagedTable } from '../../components/paged-table';
+import { usePageTokens } from '../../components/pagination';
 import { duration, RelativeTime } from '../../components/relative-time';
 import { StateBadge } from '../../components/state-badge';
-import { Loaded } from '../../components/status';
 import { useApi } from '../../components/use-api';
 
 const ACTIVE = new Set(['PENDING', 'RUNNING', 'CANCELLING']);
@@ -44,55 +44,50 @@ export function SpiderJobs(props: { path: string; changed: number }) {
 
   return (
     <Section title="Jobs" actions={active ? <span class="muted live-note">Refreshing while jobs run</span> : undefined}>
-      <Loaded state={jobs}>
-        {(data) => (
-          <>
-            <DataTable<Job>
-              caption="Jobs of this spider"
-              rows={data.jobs ?? []}
-              rowKey={(j) => j.name}
-              empty="No jobs yet: run the spider above, or add a trigger."
-              columns={[
-                { header: 'Job', render: (j) => <Ellipsis text={lastSegment(j.name)} href={jobHref(j.name)} /> },
-                { header: 'State', render: (j) => <StateBadge state={j.state} />, fit: 'nowrap' },
-                { header: 'Node', render: (j) => lastSegment(j.node) || '—', wide: true },
-                { header: 'Started', render: (j) => <RelativeTime time={j.startTime} never="not yet" />, fit: 'nowrap' },
-                { header: 'Duration', render: (j) => duration(j.startTime, j.endTime), fit: 'nowrap', wide: true },
-                { header: 'Items', render: (j) => String(j.itemCount ?? '0'), numeric: true, fit: 'nowrap' },
-                {
-                  header: 'Files',
-                  fit: 'nowrap',
-                  render: (j) => (
-                    <span class="link-row">
-                      {j.logUrl && (
-                        <a href={j.logUrl} target="_blank" rel="noopener" aria-label={`Log of job ${lastSegment(j.name)}`}>
-                          Log
-                        </a>
-                      )}
-                      {j.itemsUrl && (
-                        <a href={j.itemsUrl} target="_blank" rel="noopener" aria-label={`Items of job ${lastSegment(j.name)}`}>
-                          Items
-                        </a>
-                      )}
-                    </span>
-                  ),
-                },
-                {
-                  header: 'Actions',
-                  fit: 'nowrap',
-                  render: (j) =>
-                    CANCELLABLE.has(j.state ?? '') ? (
-                      <button type="button" class="button button-small button-danger" aria-label={`Cancel job ${lastSegment(j.name)}`} onClick={() => setVictim(j)}>
-                        Cancel
-                      </button>
-                    ) : null,
-                },
-              ]}
-            />
-            <Pagination pages={pages} nextPageToken={data.nextPageToken} disabled={jobs.loading} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable
+        state={jobs}
+        pages={pages}
+        caption="Jobs of this spider"
+        rows={(data) => data.jobs}
+        rowKey={(j) => j.name}
+        empty="No jobs yet: run the spider above, or add a trigger."
+        columns={[
+          { header: 'Job', render: (j) => <Ellipsis text={lastSegment(j.name)} href={jobHref(j.name)} /> },
+          { header: 'State', render: (j) => <StateBadge state={j.state} />, fit: 'nowrap' },
+          { header: 'Node', render: (j) => lastSegment(j.node) || '—', wide: true },
+          { header: 'Started', render: (j) => <RelativeTime time={j.startTime} never="not yet" />, fit: 'nowrap' },
+          { header: 'Duration', render: (j) => duration(j.startTime, j.endTime), fit: 'nowrap', wide: true },
+          { header: 'Items', render: (j) => String(j.itemCount ?? '0'), numeric: true, fit: 'nowrap' },
+          {
+            header: 'Files',
+            fit: 'nowrap',
+            render: (j) => (
+              <span class="link-row">
+                {j.logUrl && (
+                  <a href={j.logUrl} target="_blank" rel="noopener" aria-label={`Log of job ${lastSegment(j.name)}`}>
+                    Log
+                  </a>
+                )}
+                {j.itemsUrl && (
+                  <a href={j.itemsUrl} target="_blank" rel="noopener" aria-label={`Items of job ${lastSegment(j.name)}`}>
+                    Items
+                  </a>
+                )}
+              </span>
+            ),
+          },
+          {
+            header: 'Actions',
+            fit: 'nowrap',
+            render: (j) =>
+              CANCELLABLE.has(j.state ?? '') ? (
+                <button type="button" class="button button-small button-danger" aria-label={`Cancel job ${lastSegment(j.name)}`} onClick={() => setVictim(j)}>
+                  Cancel
+                </button>
+              ) : null,
+          },
+        ]}
+      />
       <ConfirmDialog open={victim !== undefined} title="Cancel job?" confirmLabel="Cancel job" danger onConfirm={cancel} onCancel={() => setVictim(undefined)}>
         <p class="break-anywhere">
           Job {victim && lastSegment(victim.name)} is {victim?.state === 'RUNNING' ? 'stopped on its node (the items so far are kept)' : 'taken out of the queue'}.

@@ -7,6 +7,7 @@ import { Field, fieldError, FormError, SubmitButton } from '../../components/for
 import { KeyValueRows, toMap, type KeyValue } from '../../components/key-value-rows';
 import { Section } from '../../components/page';
 import { useApi } from '../../components/use-api';
+import { useSubmit } from '../../components/use-submit';
 import { navigate } from '../../router';
 
 export function RunForm(props: { path: string; project: string; onRun: () => void }) {
@@ -18,29 +19,19 @@ export function RunForm(props: { path: string; project: string; onRun: () => voi
   const [settings, setSettings] = useState<KeyValue[]>([]);
   const [version, setVersion] = useState('');
   const [priority, setPriority] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-
-  async function submit(event: Event) {
-    event.preventDefault();
+  const { busy, error, setError, submit: run } = useSubmit(async () => {
     const body: Record<string, unknown> = { args: toMap(args), scrapySettings: toMap(settings) };
     if (version) body.version = version;
-    if (priority.trim() !== '') {
-      const n = Number(priority);
-      if (!Number.isFinite(n)) return setError(new Error('Priority must be a number, e.g. 10 or -1.5.'));
-      body.priority = n;
-    }
-    setBusy(true);
-    setError(undefined);
-    try {
-      const job = await api.post<Job>(`${props.path}:run`, body);
-      props.onRun();
-      navigate(jobHref(job.name));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    if (priority.trim() !== '') body.priority = Number(priority);
+    const job = await api.post<Job>(`${props.path}:run`, body);
+    props.onRun();
+    navigate(jobHref(job.name));
+  });
+
+  function submit(event: Event) {
+    event.preventDefault();
+    if (priority.trim() !== '' && !Number.isFinite(Number(priority))) return setError(new Error('Priority must be a number, e.g. 10 or -1.5.'));
+    void run();
   }
 
   const names = (versions.data?.versions ?? []).map((v) => lastSegment(v.name)).reverse();

@@ -11,6 +11,7 @@ import { Field, SubmitButton } from '../../components/form';
 import { fromMap, KeyValueRows, toMap, type KeyValue } from '../../components/key-value-rows';
 import { useNotice } from '../../components/notice';
 import { Section } from '../../components/page';
+import { useSubmit } from '../../components/use-submit';
 
 interface Draft {
   tag: string;
@@ -76,8 +77,6 @@ export function SettingsForm(props: { path: string; spider: Spider; onSaved: () 
   const { notify } = useNotice();
   const [saved, setSaved] = useState(() => draftOf(props.spider.settings));
   const [draft, setDraft] = useState(saved);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
   const [localErrors, setLocalErrors] = useState<Partial<Record<keyof Draft, string>>>({});
   useEffect(() => {
     const d = draftOf(props.spider.settings);
@@ -86,6 +85,15 @@ export function SettingsForm(props: { path: string; spider: Spider; onSaved: () 
   }, [props.spider]);
 
   const changed = changedFields(saved, draft);
+  const { busy, error, setError, submit: save } = useSubmit(async () => {
+    const all = settingsOf(draft);
+    const settings: Record<string, unknown> = {};
+    for (const k of changed) settings[k] = all[k];
+    const mask = changed.map((k) => `settings.${FIELDS[k]}`).join(',');
+    await api.patch<Spider>(props.path, { settings }, { query: { updateMask: mask } });
+    notify('Settings saved.');
+    props.onSaved();
+  });
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
 
   /** The server's message under the field it names, if it names one. */
@@ -97,7 +105,7 @@ export function SettingsForm(props: { path: string; spider: Spider; onSaved: () 
   }
   const shownAtField = (Object.keys(FIELDS) as (keyof Draft)[]).some((k) => errorAt(k) !== undefined);
 
-  async function submit(event: Event) {
+  function submit(event: Event) {
     event.preventDefault();
     if (changed.length === 0) return;
     const local: Partial<Record<keyof Draft, string>> = {};
@@ -105,22 +113,8 @@ export function SettingsForm(props: { path: string; spider: Spider; onSaved: () 
       if (draft[k].trim() === '' || !Number.isFinite(Number(draft[k]))) local[k] = 'Enter a number.';
     }
     setLocalErrors(local);
-    setError(undefined);
-    if (Object.keys(local).length > 0) return;
-    const all = settingsOf(draft);
-    const settings: Record<string, unknown> = {};
-    for (const k of changed) settings[k] = all[k];
-    setBusy(true);
-    try {
-      const mask = changed.map((k) => `settings.${FIELDS[k]}`).join(',');
-      await api.patch<Spider>(props.path, { settings }, { query: { updateMask: mask } });
-      notify('Settings saved.');
-      props.onSaved();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    if (Object.keys(local).length > 0) return setError(undefined);
+    void save();
   }
 
   const numberField = (k: 'concurrency' | 'timeoutSeconds' | 'retries' | 'priority', label: string, hint: string) => (

@@ -4,16 +4,16 @@ import { api, resourcePath } from '../../api/client';
 import { jobHref, lastSegment } from '../../api/names';
 import type { ListTriggersResponse, Trigger, TriggerOutcome } from '../../api/types';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { DataTable } from '../../components/data-table';
 import { Field, fieldError, FormError, SubmitButton } from '../../components/form';
 import { KeyValueRows, toMap, type KeyValue } from '../../components/key-value-rows';
 import { useNotice } from '../../components/notice';
 import { Section } from '../../components/page';
-import { Pagination, usePageTokens } from '../../components/pagination';
+import { PagedTable } from '../../components/paged-table';
+import { usePageTokens } from '../../components/pagination';
 import { RelativeTime } from '../../components/relative-time';
 import { Badge } from '../../components/state-badge';
-import { Loaded } from '../../components/status';
 import { useApi } from '../../components/use-api';
+import { useSubmit } from '../../components/use-submit';
 import { browserTimeZone, formatInZone, previewFireTimes } from './cron-preview';
 
 const OUTCOMES: Record<TriggerOutcome, { label: string; tone: 'success' | 'warning' | 'danger' | 'muted' }> = {
@@ -55,40 +55,35 @@ export function Triggers(props: { path: string }) {
 
   return (
     <Section title="Triggers">
-      <Loaded state={triggers}>
-        {(data) => (
-          <>
-            <DataTable<Trigger>
-              caption="Triggers"
-              rows={data.triggers ?? []}
-              rowKey={(t) => t.name}
-              empty="No triggers: the spider runs only when started by hand. Add one below."
-              columns={[
-                { header: 'Cron', render: (t) => <code class="ellipsis" title={t.cron}>{t.cron}</code> },
-                { header: 'Zone', render: (t) => t.timeZone ?? 'UTC', wide: true },
-                { header: 'State', fit: 'nowrap', render: (t) => (t.enabled ? <Badge tone="success">enabled</Badge> : <Badge tone="muted">disabled</Badge>) },
-                { header: 'Next fire', fit: 'nowrap', render: (t) => <RelativeTime time={t.nextFireTime} never={t.enabled ? '—' : 'never (disabled)'} /> },
-                { header: 'Last fire', fit: 'wrap', wide: true, render: (t) => <LastOutcome trigger={t} /> },
-                {
-                  header: 'Actions',
-                  fit: 'nowrap',
-                  render: (t) => (
-                    <span class="link-row">
-                      <button type="button" class="button button-small" aria-label={`${t.enabled ? 'Disable' : 'Enable'} trigger ${t.cron}`} onClick={() => void setEnabled(t, !t.enabled)}>
-                        {t.enabled ? 'Disable' : 'Enable'}
-                      </button>
-                      <button type="button" class="button button-small button-danger" aria-label={`Delete trigger ${t.cron}`} onClick={() => setVictim(t)}>
-                        Delete
-                      </button>
-                    </span>
-                  ),
-                },
-              ]}
-            />
-            <Pagination pages={pages} nextPageToken={data.nextPageToken} disabled={triggers.loading} />
-          </>
-        )}
-      </Loaded>
+      <PagedTable
+        state={triggers}
+        pages={pages}
+        caption="Triggers"
+        rows={(data) => data.triggers}
+        rowKey={(t) => t.name}
+        empty="No triggers: the spider runs only when started by hand. Add one below."
+        columns={[
+          { header: 'Cron', render: (t) => <code class="ellipsis" title={t.cron}>{t.cron}</code> },
+          { header: 'Zone', render: (t) => t.timeZone ?? 'UTC', wide: true },
+          { header: 'State', fit: 'nowrap', render: (t) => (t.enabled ? <Badge tone="success">enabled</Badge> : <Badge tone="muted">disabled</Badge>) },
+          { header: 'Next fire', fit: 'nowrap', render: (t) => <RelativeTime time={t.nextFireTime} never={t.enabled ? '—' : 'never (disabled)'} /> },
+          { header: 'Last fire', fit: 'wrap', wide: true, render: (t) => <LastOutcome trigger={t} /> },
+          {
+            header: 'Actions',
+            fit: 'nowrap',
+            render: (t) => (
+              <span class="link-row">
+                <button type="button" class="button button-small" aria-label={`${t.enabled ? 'Disable' : 'Enable'} trigger ${t.cron}`} onClick={() => void setEnabled(t, !t.enabled)}>
+                  {t.enabled ? 'Disable' : 'Enable'}
+                </button>
+                <button type="button" class="button button-small button-danger" aria-label={`Delete trigger ${t.cron}`} onClick={() => setVictim(t)}>
+                  Delete
+                </button>
+              </span>
+            ),
+          },
+        ]}
+      />
       <FormError error={toggleError} />
       <AddTrigger path={props.path} onAdded={triggers.reload} />
       <ConfirmDialog open={victim !== undefined} title="Delete trigger?" confirmLabel="Delete trigger" danger onConfirm={remove} onCancel={() => setVictim(undefined)}>
@@ -120,26 +115,15 @@ function AddTrigger(props: { path: string; onAdded: () => void }) {
   const [cron, setCron] = useState('');
   const [zone, setZone] = useState(browserTimeZone);
   const [args, setArgs] = useState<KeyValue[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
   const effectiveZone = zone.trim();
   const preview = useMemo(() => (effectiveZone === '' ? undefined : previewFireTimes(cron, effectiveZone)), [cron, effectiveZone]);
 
-  async function submit(event: Event) {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await api.post<Trigger>(`${props.path}/triggers`, { cron: cron.trim(), timeZone: effectiveZone, args: toMap(args) });
-      setCron('');
-      setArgs([]);
-      props.onAdded();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, submit } = useSubmit(async () => {
+    await api.post<Trigger>(`${props.path}/triggers`, { cron: cron.trim(), timeZone: effectiveZone, args: toMap(args) });
+    setCron('');
+    setArgs([]);
+    props.onAdded();
+  });
 
   return (
     <form class="add-trigger" onSubmit={submit} noValidate aria-label="Add a trigger">

@@ -10,6 +10,7 @@ import { Section } from '../../components/page';
 import { RelativeTime } from '../../components/relative-time';
 import { Loaded } from '../../components/status';
 import { useApi } from '../../components/use-api';
+import { useSubmit } from '../../components/use-submit';
 
 export function WebhookSection(props: { path: string }) {
   const { notify } = useNotice();
@@ -27,25 +28,14 @@ export function WebhookSection(props: { path: string }) {
     [path],
   );
   const [url, setUrl] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
   const [deleting, setDeleting] = useState(false);
 
-  async function submit(event: Event) {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await api.patch<Webhook>(path, { payloadUrl: url.trim() }, { query: { updateMask: 'payload_url' } });
-      setUrl('');
-      notify('Webhook saved.');
-      hook.reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, submit } = useSubmit(async () => {
+    await api.patch<Webhook>(path, { payloadUrl: url.trim() }, { query: { updateMask: 'payload_url' } });
+    setUrl('');
+    notify('Webhook saved.');
+    hook.reload();
+  });
 
   async function remove() {
     await api.del(path);

@@ -28,6 +28,7 @@ const SERVICES = [
   'scrapydd.v1.NodeService',
   'scrapydd.v1.NodeSessionService',
   'scrapydd.v1.ProjectService',
+  'scrapydd.v1.ServerService',
   'scrapydd.v1.SpiderService',
   'scrapydd.v1.TriggerService',
   'scrapydd.v1.UserService',
@@ -112,7 +113,7 @@ async function unexpectedStatuses(
 }
 
 describe('gRPC API descriptors', () => {
-  it('has the ten scrapydd.v1 services and every rpc of the sources', () => {
+  it('has the eleven scrapydd.v1 services and every rpc of the sources', () => {
     const methods = apiMethods();
     assert.deepEqual([...new Set(methods.map((m) => m.service))].sort(), SERVICES);
     assert.ok(methods.length > 0);
@@ -181,7 +182,7 @@ for (const kind of testDatabaseKinds()) {
     });
 
     for (const version of ['v1', 'v1alpha']) {
-      it(`serves reflection (${version}) on the same port: all ten services and ProjectService's descriptor`, async () => {
+      it(`serves reflection (${version}) on the same port: all eleven services and ProjectService's descriptor`, async () => {
         const reflection = new GrpcReflection(env.server.address, grpc.credentials.createInsecure(), {}, version);
         try {
           const md = auth(env.admin);

@@ -189,7 +189,7 @@ for (const kind of testDatabaseKinds()) {
         const routes = collectRoutes(loadApiRoot());
         const router = new RestRouter(routes);
         assert.ok(routes.length >= 30, `expected the whole API, found ${routes.length} routes`);
-        assert.deepEqual(new Set(routes.map((r) => r.serviceName)).size, 10);
+        assert.deepEqual(new Set(routes.map((r) => r.serviceName)).size, 11);
         for (const must of ['ListProjects', 'UploadVersion', 'CreateApiKey', 'UpdateUser', 'RunSpider', 'ListNodes']) {
           assert.ok(routes.some((r) => r.methodName === must), `${must} has a route`);
         }

@@ -16,9 +16,9 @@ import { Code, InvalidArgument, NotFound, type DomainError } from '../../errors/
 import type { Pipeline } from '../pipeline.js';
 import { toRestError } from '../errors/status.js';
 import { streamChunks } from '../services/job-service-impl.js';
-import { header, peerAddress, sendJson, sendText } from './http-io.js';
+import { sendJson, sendText } from './http-io.js';
 import { attachment, collectKeys, csvRow, itemRecord, ITEMS_CONTENT_TYPES, ITEMS_EXTENSIONS, ITEMS_FORMATS, type ItemsFormat } from './items-formats.js';
-import { webRequestOf } from './web-request.js';
+import { httpCall } from './web-request.js';
 
 const PATH = /^\/(logs|items)\/([^/]+)\/([^/]+)\/([^/]+)\.(log|jl)$/;
 
@@ -30,15 +30,7 @@ export function makeJobFilesHandler(deps: Deps, pipeline: Pipeline) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const m = PATH.exec(url.pathname)!;
     const kind = m[1] === 'logs' ? 'log' : 'items';
-    const call = {
-      transport: 'rest' as const,
-      method: `files/${m[1]}`,
-      authorization: header(req, 'authorization'),
-      peerAddress: peerAddress(req),
-      requestId: header(req, 'x-request-id'),
-      web: webRequestOf(req),
-      public: false,
-    };
+    const call = httpCall(req, 'rest', `files/${m[1]}`);
     try {
       await pipeline.run(call, async (ctx) => {
         if ((kind === 'log') !== (m[5] === 'log')) throw new NotFound(`nothing at ${url.pathname}`);

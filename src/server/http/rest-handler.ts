@@ -16,9 +16,9 @@ import { buildRequestJson, responseJson } from '../rest/request-json.js';
 import type { RestRouter } from '../rest/router.js';
 import { methodKey, type ServiceBinding } from '../services/service-binding.js';
 import { Unimplemented } from '../../errors/domain-error.js';
-import { header, peerAddress, readJsonBody, sendJson } from './http-io.js';
+import { header, readJsonBody, sendJson } from './http-io.js';
 import { readMultipart } from './multipart.js';
-import { isWebUiRequest, webRequestOf } from './web-request.js';
+import { httpCall, isWebUiRequest } from './web-request.js';
 
 export interface RestHandlerOptions {
   router: RestRouter;
@@ -49,15 +49,7 @@ export function makeRestHandler(opts: RestHandlerOptions) {
     }
     const { route, pathParams } = match;
     const method = `${route.serviceName}/${route.methodName}`;
-    const call: IncomingCall = {
-      transport: 'rest',
-      method,
-      authorization: header(req, 'authorization'),
-      peerAddress: peerAddress(req),
-      requestId: header(req, 'x-request-id'),
-      web: webRequestOf(req),
-      public: SELF_AUTHENTICATING_METHODS.has(method),
-    };
+    const call: IncomingCall = httpCall(req, 'rest', method, SELF_AUTHENTICATING_METHODS.has(method));
     try {
       const result = await opts.pipeline.run(call, async (ctx) => {
         const binding = byService.get(route.serviceName);

@@ -5,8 +5,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { WebRequest } from '../call-context.js';
-import { header } from './http-io.js';
+import type { IncomingCall, Transport, WebRequest } from '../call-context.js';
+import { header, peerAddress } from './http-io.js';
 
 export const SESSION_COOKIE = 'scrapydd_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -66,4 +66,17 @@ export function originMatchesHost(origin: string | undefined, host: string | und
   } catch {
     return false; // "null" (sandboxed frames, some redirects) and garbage never match
   }
+}
+
+/** An HTTP request as the pipeline sees it: credentials (Authorization or the session cookie), peer, request id. */
+export function httpCall(req: IncomingMessage, transport: Transport, method: string, isPublic = false): IncomingCall {
+  return {
+    transport,
+    method,
+    authorization: header(req, 'authorization'),
+    peerAddress: peerAddress(req),
+    requestId: header(req, 'x-request-id'),
+    web: webRequestOf(req),
+    public: isPublic,
+  };
 }

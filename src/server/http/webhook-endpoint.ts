@@ -14,9 +14,9 @@ import { InvalidArgument, NotFound, toDomainError, type DomainError } from '../.
 import { toRestError } from '../errors/status.js';
 import type { Pipeline } from '../pipeline.js';
 import { webhookToProto } from '../services/webhook-service-impl.js';
-import { header, MAX_JSON_BODY_BYTES, peerAddress, readBody, sendJson } from './http-io.js';
+import { header, MAX_JSON_BODY_BYTES, readBody, sendJson } from './http-io.js';
 import { readMultipart } from './multipart.js';
-import { webRequestOf } from './web-request.js';
+import { httpCall } from './web-request.js';
 
 const PATH = /^\/projects\/([^/]+)\/spiders\/([^/]+)\/webhook\/?$/;
 const METHODS: Record<string, string> = { GET: 'GetWebhook', HEAD: 'GetWebhook', POST: 'UpdateWebhook', PUT: 'UpdateWebhook', DELETE: 'DeleteWebhook' };
@@ -35,15 +35,7 @@ export function makeWebhookHandler(deps: Deps, pipeline: Pipeline) {
       (body as { error: { code: number } }).error.code = 405;
       return sendJson(res, 405, body, { allow: ALLOW });
     }
-    const call = {
-      transport: 'rest' as const,
-      method: `scrapydd.v1.WebhookService/${rpc}`,
-      authorization: header(req, 'authorization'),
-      peerAddress: peerAddress(req),
-      requestId: header(req, 'x-request-id'),
-      web: webRequestOf(req),
-      public: false,
-    };
+    const call = httpCall(req, 'rest', `scrapydd.v1.WebhookService/${rpc}`);
     try {
       const m = PATH.exec(url.pathname)!;
       let name: string;

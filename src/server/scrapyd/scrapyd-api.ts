@@ -8,11 +8,10 @@ import { Code, type DomainError } from '../../errors/domain-error.js';
 import type { Deps } from '../../domain/deps.js';
 import type { Pipeline } from '../pipeline.js';
 import type { CallContext } from '../call-context.js';
-import { header, peerAddress } from '../http/http-io.js';
 import { formParams, sendScrapyd, sendUnauthorized } from './scrapyd-io.js';
 import * as endpoints from './scrapyd-endpoints.js';
 import * as scrapydJobs from './scrapyd-jobs.js';
-import { webRequestOf } from '../http/web-request.js';
+import { httpCall } from '../http/web-request.js';
 
 type Endpoint = (req: IncomingMessage, url: URL, ctx: CallContext) => Promise<Record<string, unknown>>;
 
@@ -58,15 +57,7 @@ export function makeScrapydApi(opts: { deps: Deps; pipeline: Pipeline; nodeName:
         sendScrapyd(res, nodeName, { status: 'error', message: `Expected one of ${allow}` }, 405);
         return;
       }
-      const call = {
-        transport: 'scrapyd' as const,
-        method: `scrapyd${url.pathname}`,
-        authorization: header(req, 'authorization'),
-        peerAddress: peerAddress(req),
-        requestId: header(req, 'x-request-id'),
-      web: webRequestOf(req),
-        public: false,
-      };
+      const call = httpCall(req, 'scrapyd', `scrapyd${url.pathname}`);
       try {
         const body = await opts.pipeline.run(call, (ctx) => spec.run(req, url, ctx));
         sendScrapyd(res, nodeName, { status: 'ok', ...body });

@@ -81,7 +81,8 @@ async function run(kind: TestDatabaseKind) {
   } finally {
     await db.close();
   }
-  const server = await startTestServer({ databaseUrl: tdb.url, settings: {} });
+  // The fixture stays as seeded: its running jobs' nodes never report, so nothing may be judged lost or pruned meanwhile.
+  const server = await startTestServer({ databaseUrl: tdb.url, settings: { node_timeout: '86400', jobs_to_keep: '1000000' } });
   try {
     for (const [name, admin] of [['root', true], ['viewer', false]] as const) {
       const r = await server.cli(['adduser', name, ...(admin ? ['--admin'] : [])], 'bench-pass-1\n');

@@ -212,19 +212,21 @@ export async function readChunks(q: Queryable, jobId: string, kind: ChunkKind, f
 }
 
 /**
- * Deletes a spider's finished jobs beyond the newest `keep` (their log and
- * item chunks go with them). A job whose webhook delivery is still open is
- * kept until it is finished: its items are what the delivery sends.
+ * Deletes up to `batch` of a spider's finished jobs beyond the newest `keep`
+ * (their log and item chunks go with them), newest first; call again while
+ * it returns `batch`. Small batches keep one statement short: a spider with
+ * a long history (jobs_to_keep lowered, an old database) never holds the
+ * database for seconds. A job whose webhook delivery is still open is kept
+ * until it is finished: its items are what the delivery sends.
  */
-export async function pruneFinishedJobs(q: Queryable, spiderId: string, keep: number): Promise<number> {
-  const all = q.kind === 'postgres' ? 'ALL' : '-1';
+export async function pruneFinishedJobs(q: Queryable, spiderId: string, keep: number, batch = 500): Promise<number> {
   const rows = await q.query(
     `DELETE FROM jobs WHERE id IN (
        SELECT id FROM jobs WHERE spider_id = ? AND state IN ('SUCCEEDED', 'FAILED', 'CANCELLED', 'LOST')
-       ORDER BY created_at DESC, id DESC LIMIT ${all} OFFSET ?)
+       ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?)
      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.job_id = jobs.id AND d.state IN ('PENDING', 'DELIVERING'))
      RETURNING id`,
-    [spiderId, keep],
+    [spiderId, batch, keep],
   );
   return rows.length;
 }

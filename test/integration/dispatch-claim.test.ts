@@ -115,7 +115,9 @@ for (const kind of testDatabaseKinds()) {
         await jobsRepo.transitionJob(db, id, ['PENDING'], 'CANCELLED');
         await insertChunks(db, [{ jobId: id, kind: 'log', firstIndex: 0, values: ['line'] }]);
       }
-      assert.equal(await jobsRepo.pruneFinishedJobs(db, spiderId, 2), 3);
+      assert.equal(await jobsRepo.pruneFinishedJobs(db, spiderId, 2, 2), 2, 'a batch of two, the newest beyond the two kept');
+      assert.equal(await jobsRepo.pruneFinishedJobs(db, spiderId, 2, 2), 1, 'then the rest');
+      assert.equal(await jobsRepo.pruneFinishedJobs(db, spiderId, 2, 2), 0);
       const left = (await jobsRepo.listJobs(db, { spiderId }, undefined, 100)).map((j) => j.id).sort();
       assert.deepEqual(left, [jobs[3]!, jobs[4]!, pending].sort());
       assert.equal(Number((await db.query(`SELECT COUNT(*) AS n FROM job_chunks WHERE job_id = ?`, [jobs[0]!]))[0]!.n), 0);

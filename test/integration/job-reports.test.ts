@@ -106,5 +106,28 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(rows.length, 30);
       for (const r of rows) assert.deepEqual([r.state, r.itemCount, r.pid! >= 1000], ['SUCCEEDED', 1, true]);
     });
+
+    it('prunes a long history down to jobs_to_keep in batches, after an end', async () => {
+      const { projectId, spiderIds } = await seedProject(db, 'history', ['h']);
+      const spiderId = spiderIds.get('h')!;
+      const old: jobsRepo.NewJob[] = Array.from({ length: 650 }, (_, i) => {
+        const id = ids.next();
+        return { id, key: id, projectId, spiderId, versionName: 'r1', eggSha256: 'a'.repeat(64), eggSize: 1, settingsModule: 'x.settings',
+          priority: 0, tag: '', args: {}, settings: {}, timeoutSeconds: 60, attempt: 1, createTime: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() };
+      });
+      for (let i = 0; i < old.length; i += 200) await jobsRepo.insertJobs(db, old.slice(i, i + 200));
+      await db.query(`UPDATE jobs SET state = 'SUCCEEDED' WHERE spider_id = ?`, [spiderId]);
+      const job = await runningJob(spiderId, projectId, '900');
+      await applyReports(deps, [{ type: 'finished', nodeId: '900', key: job.key, report: OK }]);
+      const count = async () => Number((await db.query(`SELECT COUNT(*) AS n FROM jobs WHERE spider_id = ?`, [spiderId]))[0]!.n);
+      const deadline = Date.now() + 15_000;
+      while ((await count()) > 100) {
+        assert.ok(Date.now() < deadline, `still ${await count()} jobs after 15 s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(await count(), 100);
+      assert.ok(await jobsRepo.findJobById(db, job.id), 'the newest job is kept');
+      assert.equal(await jobsRepo.findJobById(db, old[0]!.id), undefined, 'the oldest went');
+    });
   });
 }

@@ -136,22 +136,29 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
 }
 
 const PRUNE_INTERVAL_MS = 1000;
+/** Jobs deleted per spider and pass: a pass stays in the milliseconds, a long history drains over a few passes. */
+const PRUNE_BATCH = 200;
 const pruners = new WeakMap<Deps['db'], CoalescedTask<string>>();
 
 /**
  * Keeps jobs_to_keep finished jobs per spider: off the path of the reports,
- * at most once a second, all spiders that ended jobs meanwhile at once.
+ * at most once a second, all spiders that ended jobs meanwhile at once, a
+ * batch per spider and pass.
  */
 function pruneSpiders(deps: Deps, spiderIds: string[]): void {
   let pruner = pruners.get(deps.db);
   if (!pruner) {
-    pruner = new CoalescedTask<string>(PRUNE_INTERVAL_MS, async (ids) => {
+    const task: CoalescedTask<string> = new CoalescedTask<string>(PRUNE_INTERVAL_MS, async (ids) => {
       for (const spiderId of ids) {
-        await jobsRepo.pruneFinishedJobs(deps.db, spiderId, deps.settings.jobsToKeep).catch((err: unknown) => {
+        try {
+          const deleted = await jobsRepo.pruneFinishedJobs(deps.db, spiderId, deps.settings.jobsToKeep, PRUNE_BATCH);
+          if (deleted === PRUNE_BATCH) task.request(spiderId); // more beyond the batch: the next pass
+        } catch (err) {
           deps.logger.warn({ err, spiderId }, 'pruning finished jobs failed; retried at the next end');
-        });
+        }
       }
     });
+    pruner = task;
     pruners.set(deps.db, pruner);
   }
   pruner.request(...spiderIds);

@@ -1,4 +1,5 @@
 /** When a failure e-mail that could not be sent is tried again, and when the sender gives up. */
+import { exponentialDelayMs } from '../retry-delay.js';
 
 /** Attempts in all, the first included; after the last one fails the mail is FAILED. */
 export const MAIL_MAX_ATTEMPTS = 10;
@@ -17,5 +18,5 @@ export type MailRetry = { readonly retryInMs: number } | { readonly giveUp: true
 export function mailRetry(attempts: number): MailRetry {
   if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError(`attempts must be a whole number >= 1, not ${attempts}`);
   if (attempts >= MAIL_MAX_ATTEMPTS) return { giveUp: true };
-  return { retryInMs: Math.min(MAIL_RETRY_CAP_MS, MAIL_RETRY_BASE_MS * 2 ** (attempts - 1)) };
+  return { retryInMs: exponentialDelayMs(attempts, MAIL_RETRY_BASE_MS, MAIL_RETRY_CAP_MS) };
 }

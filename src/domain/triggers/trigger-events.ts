@@ -3,16 +3,11 @@
  * once to re-read the earliest fire time. Clocks of other servers sharing
  * the database see changes at their next bounded re-read.
  */
-import { EventEmitter } from 'node:events';
+import { localSignal } from '../local-signal.js';
 
-const triggerEvents = new EventEmitter<{ changed: [] }>();
+const changed = localSignal();
 
-export function triggersChanged(): void {
-  triggerEvents.emit('changed');
-}
+export const triggersChanged = changed.notify;
 
 /** Calls `listener` after every trigger change from now on; returns the unsubscribe function. */
-export function onTriggersChanged(listener: () => void): () => void {
-  triggerEvents.on('changed', listener);
-  return () => triggerEvents.off('changed', listener);
-}
+export const onTriggersChanged = changed.subscribe;

@@ -3,16 +3,11 @@
  * a webhook changed. Other servers sharing the database find new deliveries
  * at their worker's next poll (about a second).
  */
-import { EventEmitter } from 'node:events';
+import { localSignal } from '../local-signal.js';
 
-const events = new EventEmitter<{ queued: [] }>();
+const queued = localSignal();
 
-export function notifyDeliveriesQueued(): void {
-  events.emit('queued');
-}
+export const notifyDeliveriesQueued = queued.notify;
 
 /** Calls `listener` at each wake-up from now on; returns the unsubscribe function. */
-export function onDeliveriesQueued(listener: () => void): () => void {
-  events.on('queued', listener);
-  return () => events.off('queued', listener);
-}
+export const onDeliveriesQueued = queued.subscribe;

@@ -1,13 +1,8 @@
 /** `scrapydd agent`: runs the worker daemon; `scrapydd agent -g` registers this machine as a permanent node. */
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { startAgent } from '../agent/agent-daemon.js';
-import { NodeFileError } from '../agent/identity.js';
-import { registerNode, RegistrationError } from '../agent/registration.js';
-import { createAgentRunner } from '../agent/runner/create-runner.js';
 import { loadConfig } from '../config/load.js';
 import { PACKAGE_VERSION } from '../package-root.js';
-import { createLogger } from '../server/logging.js';
 import { readSecret } from './read-secret.js';
 
 /** Flags that are not config keys. */
@@ -44,6 +39,14 @@ export function registerAgentCommand(program: Command): void {
     .action(async (all: Record<string, string | boolean | undefined>) => {
       const { register, nodeKey, nodeSecret, displayName, force, ...flags } = all as AgentOnlyFlags & Record<string, string | boolean | undefined>;
       const config = loadConfig({ configFile: program.opts<{ config?: string }>().config, flags: { agent: flags } });
+      // Loaded here, not at the top: `scrapydd --help` and the other commands start faster without them.
+      const [{ startAgent }, { NodeFileError }, { registerNode, RegistrationError }, { createAgentRunner }, { createLogger }] = await Promise.all([
+        import('../agent/agent-daemon.js'),
+        import('../agent/identity.js'),
+        import('../agent/registration.js'),
+        import('../agent/runner/create-runner.js'),
+        import('../server/logging.js'),
+      ]);
       const agent = config.agent;
       const logger = createLogger({ debug: agent.debug, format: agent.logFormat, name: 'scrapydd-agent' });
 

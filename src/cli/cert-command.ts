@@ -2,15 +2,11 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/load.js';
-import {
-  CA_DAYS,
-  createCa,
-  createClientCert,
-  createServerCert,
-  describeCertificate,
-  LEAF_DAYS,
-  type CertFiles,
-} from '../tls/certificates.js';
+import type { CertFiles } from '../tls/certificates.js';
+import { CA_DAYS, LEAF_DAYS } from '../tls/validity.js';
+
+/** The certificate functions, loaded on use (they pull in execa): the other commands start faster. */
+const certificates = () => import('../tls/certificates.js');
 
 interface CommonFlags {
   keysDir: string;
@@ -32,6 +28,7 @@ function withCommon(cmd: Command, defaultDays: number): Command {
 }
 
 async function report(files: CertFiles): Promise<void> {
+  const { describeCertificate } = await certificates();
   process.stdout.write(`${await describeCertificate(files.certFile)}\n  key:     ${files.keyFile} (mode 0600)\n`);
 }
 
@@ -52,6 +49,7 @@ export function registerCertCommand(program: Command): void {
     cert.command('ca').description('make the certificate authority: keys/ca.crt and keys/ca.key (keep ca.key secret)'),
     CA_DAYS,
   ).action(async (flags: CommonFlags) => {
+    const { createCa } = await certificates();
     await report(await createCa({ keysDir: resolve(flags.keysDir), days: flags.days, force: flags.force === true }));
   });
 
@@ -67,6 +65,7 @@ export function registerCertCommand(program: Command): void {
     LEAF_DAYS,
   ).action(async (flags: CommonFlags & { name?: string; alt?: string }) => {
     const name = flags.name ?? loadConfig({ configFile: program.opts<{ config?: string }>().config }).server.serverName;
+    const { createServerCert } = await certificates();
     const alt = (flags.alt ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
     await report(await createServerCert({ keysDir: resolve(flags.keysDir), name, alt, days: flags.days, force: flags.force === true }));
   });
@@ -79,6 +78,7 @@ export function registerCertCommand(program: Command): void {
       .option('--out <dir>', 'where to write node-<id>.crt and .key (and a copy of ca.crt); default the keys directory'),
     LEAF_DAYS,
   ).action(async (flags: CommonFlags & { node: string; out?: string }) => {
+    const { createClientCert } = await certificates();
     const files = await createClientCert({
       keysDir: resolve(flags.keysDir),
       node: flags.node,

@@ -1,8 +1,6 @@
 /** `scrapydd package` and `scrapydd deploy`: build a Scrapy project's egg and upload it to a scrapydd server. */
 import { type Command, InvalidArgumentError } from 'commander';
 import { DeployError, EXIT } from '../deploy/deploy-error.js';
-import { deployProject, formatSize } from '../deploy/deploy-project.js';
-import { packageProject } from '../deploy/package-project.js';
 import { deployTarget, loadScrapyProject, targetNames } from '../deploy/scrapy-project.js';
 import { readSecret } from './read-secret.js';
 
@@ -55,6 +53,7 @@ export function registerDeployCommands(program: Command): void {
     .option('-p, --project <name>', "the project name (default: [deploy] project of scrapy.cfg, else the settings module's package)")
     .option('-v, --version-id <version>', VERSION_HELP)
     .action(async (flags: PackageFlags) => {
+      const [{ packageProject }, { formatSize }] = await Promise.all([import('../deploy/package-project.js'), import('../deploy/deploy-project.js')]);
       const egg = await packageProject({
         ...(flags.projectDir === undefined ? {} : { projectDir: flags.projectDir }),
         ...(flags.output === undefined ? {} : { output: flags.output }),
@@ -111,6 +110,7 @@ export function registerDeployCommands(program: Command): void {
         password = await readSecret('Password: ');
         if (password === '') throw new DeployError('--password-stdin: standard input held no password', EXIT.usage);
       }
+      const { deployProject } = await import('../deploy/deploy-project.js');
       const result = await deployProject({
         ...(target === undefined ? {} : { target }),
         ...(flags.projectDir === undefined ? {} : { projectDir: flags.projectDir }),

@@ -1,8 +1,6 @@
 /** `scrapydd server`: runs the server until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { createLogger } from '../server/logging.js';
-import { startServer } from '../server/server.js';
 
 export function registerServerCommand(program: Command): void {
   program
@@ -15,6 +13,8 @@ export function registerServerCommand(program: Command): void {
     .option('--debug', 'log at debug level (debug = true)')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const config = loadConfig({ configFile: program.opts<{ config?: string }>().config, flags: { server: flags } });
+      // Loaded here, not at the top, so the other commands start without the server's modules.
+      const [{ createLogger }, { startServer }] = await Promise.all([import('../server/logging.js'), import('../server/server.js')]);
       const logger = createLogger({ debug: config.server.debug, format: config.server.logFormat, name: 'scrapydd-server' });
       if (!config.server.enableAuthentication) {
         logger.warn('enable_authentication = false: every caller acts as an admin; use this only on a trusted machine');

@@ -1,9 +1,11 @@
 /** `scrapydd adduser` and `scrapydd passwd`: accounts made on the server machine. */
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { createUser, noUsersYet, resetPassword } from '../domain/users/user-service.js';
 import { withApp } from './with-app.js';
 import { readSecret } from './read-secret.js';
+
+/** Loaded on use, so the other commands start without the user service. */
+const users = () => import('../domain/users/user-service.js');
 
 async function newPassword(): Promise<string> {
   const password = await readSecret('Password: ');
@@ -21,6 +23,7 @@ export function registerUserCommands(program: Command): void {
     .argument('<name>', 'login name ([A-Za-z0-9_.-], at most 64)')
     .option('--admin', 'make the user an admin')
     .action(async (name: string, flags: { admin?: boolean }) => {
+      const { createUser } = await users();
       await withApp(program, async (app) => {
         const password = await newPassword();
         await createUser(app.deps, undefined, { username: name, password, admin: flags.admin === true });
@@ -33,6 +36,7 @@ export function registerUserCommands(program: Command): void {
     .description('set a user\'s password (prompted, or from standard input)')
     .argument('<name>', 'login name')
     .action(async (name: string) => {
+      const { resetPassword } = await users();
       await withApp(program, async (app) => resetPassword(app.deps, name, await newPassword()));
       process.stdout.write(`password of '${name}' changed\n`);
     });
@@ -42,6 +46,7 @@ export function registerUserCommands(program: Command): void {
     .description('on a fresh installation only: create an admin with a random password, printed once')
     .argument('[name]', 'login name', 'admin')
     .action(async (name: string) => {
+      const { createUser, noUsersYet } = await users();
       const password = randomBytes(12).toString('base64url');
       const created = await withApp(program, async (app) => {
         if (!(await noUsersYet(app.deps))) return false;

@@ -1,7 +1,7 @@
 /**
- * Which credentials a deploy sends: from flags, the environment, ~/.scrapydd or
- * scrapy.cfg, in that order of precedence. Secrets only ever go into the
- * Authorization header, never into messages.
+ * Which credentials a deploy sends: from flags, the environment, ~/.scrapydd,
+ * scrapy.cfg, then ~/.netrc, in that order of precedence. Secrets only ever go
+ * into the Authorization header, never into messages.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';

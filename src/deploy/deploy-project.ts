@@ -17,8 +17,9 @@ import {
   type CredentialLayer,
 } from './credentials.js';
 import { buildProjectEgg, checkProjectName } from './package-project.js';
+import { netrcLayer, netrcPath } from './netrc.js';
 import { RestClient, type VersionJson } from './rest-client.js';
-import { defaultProjectName, deployTarget, findProjectDir, loadScrapyProject, type DeployTarget, type ScrapyProject } from './scrapy-project.js';
+import { defaultProjectName, deployTarget, findProjectDir, loadScrapyProject, targetFile, type DeployTarget, type ScrapyProject } from './scrapy-project.js';
 import { resolveVersion, type ResolvedVersion } from './version-name.js';
 
 export interface DeployOptions {
@@ -64,7 +65,7 @@ export async function deployProject(opts: DeployOptions): Promise<DeployResult> 
   const rawUrl = opts.url ?? target.url;
   if (rawUrl === undefined) {
     throw new DeployError(
-      `no server URL: give --url or set url in [${target.name === 'default' ? 'deploy' : `deploy:${target.name}`}] of ${project?.cfgFile ?? 'scrapy.cfg'}`,
+      `no server URL: give --url or set url in [${target.name === 'default' ? 'deploy' : `deploy:${target.name}`}] of ${project ? targetFile(project, target.name) : 'scrapy.cfg'}`,
       EXIT.usage,
     );
   }
@@ -75,7 +76,7 @@ export async function deployProject(opts: DeployOptions): Promise<DeployResult> 
   checkProjectName(name);
   const version = await resolveVersion(opts.version ?? target.version, project?.dir ?? start);
 
-  const cfgSource = project ? `${project.cfgFile} [${target.name === 'default' ? 'deploy' : `deploy:${target.name}`}]` : 'scrapy.cfg';
+  const cfgSource = project ? `${targetFile(project, target.name)} [${target.name === 'default' ? 'deploy' : `deploy:${target.name}`}]` : 'scrapy.cfg';
   const flagLayer: CredentialLayer = {
     source: 'the command line',
     ...defined({ username: opts.username ?? (fromFlag ? userinfo.username : undefined), password: opts.password ?? (fromFlag ? userinfo.password : undefined), apiKey: opts.apiKey }),
@@ -86,7 +87,7 @@ export async function deployProject(opts: DeployOptions): Promise<DeployResult> 
     ...defined({ username: target.username ?? (fromFlag ? undefined : userinfo.username), password: target.password ?? (fromFlag ? undefined : userinfo.password) }),
   };
   const credentials = await chooseCredentials(
-    [flagLayer, environmentLayer(opts.env), credentialsFileLayer(credentialsFilePath(), url), cfgLayer],
+    [flagLayer, environmentLayer(opts.env), credentialsFileLayer(credentialsFilePath(), url), cfgLayer, netrcLayer(netrcPath(opts.env), url)],
     opts.promptPassword,
   );
   const client = new RestClient({

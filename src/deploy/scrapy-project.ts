@@ -1,7 +1,14 @@
-/** A Scrapy project on disk: the nearest scrapy.cfg, its settings module and its deploy targets. */
+/**
+ * A Scrapy project on disk: the nearest scrapy.cfg, its settings module and its deploy targets.
+ * As Scrapy reads it (so as scrapyd-deploy does): /etc/scrapy.cfg, $XDG_CONFIG_HOME/scrapy.cfg
+ * (default ~/.config), ~/.scrapy.cfg, then the project's scrapy.cfg, each file's keys overriding
+ * the ones before; [DEFAULT] keys apply to every section; values take %(name)s references.
+ */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { DeployError, EXIT } from './deploy-error.js';
+import { interpolatedValue, InterpolationError } from './ini-interpolation.js';
 import { parseIniSections, type IniSections } from './ini-sections.js';
 
 export interface ScrapyProject {
@@ -10,7 +17,20 @@ export interface ScrapyProject {
   readonly cfgFile: string;
   /** `[settings] default`, e.g. `quotes.settings`. */
   readonly settingsModule: string;
+  /** Every source's sections merged, later files winning key by key. */
   readonly sections: IniSections;
+  /** The last file that set keys of each section, for messages. */
+  readonly sectionFiles: ReadonlyMap<string, string>;
+  /** The files read, in order (user-level ones only when they exist). */
+  readonly files: readonly string[];
+}
+
+/** Where the user-level scrapy.cfg files are looked for; tests point these elsewhere. */
+export interface ConfigLocations {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly home?: string;
+  /** Default /etc/scrapy.cfg. */
+  readonly systemFile?: string;
 }
 
 /** One `[deploy]` or `[deploy:NAME]` section, scrapyd-deploy's format. */
@@ -38,8 +58,24 @@ export function findProjectDir(start: string): string | undefined {
   }
 }
 
+/** Scrapy's user-level configuration files, in the order it reads them. */
+export function userConfigFiles(where: ConfigLocations = {}): string[] {
+  const env = where.env ?? process.env;
+  const home = where.home ?? homedir();
+  const xdg = env.XDG_CONFIG_HOME || join(home, '.config');
+  return [where.systemFile ?? '/etc/scrapy.cfg', join(xdg, 'scrapy.cfg'), join(home, '.scrapy.cfg')];
+}
+
+function readCfg(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DeployError(`cannot read ${file}: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
 /** Loads the project around `start` (cwd or --project-dir); a clear error when there is none. */
-export function loadScrapyProject(start: string): ScrapyProject {
+export function loadScrapyProject(start: string, where: ConfigLocations = {}): ScrapyProject {
   if (!existsSync(start) || !statSync(start).isDirectory()) {
     throw new DeployError(`${resolve(start)} is not a directory`, EXIT.usage);
   }
@@ -51,21 +87,46 @@ export function loadScrapyProject(start: string): ScrapyProject {
     );
   }
   const cfgFile = join(dir, 'scrapy.cfg');
-  let text: string;
-  try {
-    text = readFileSync(cfgFile, 'utf8');
-  } catch (err) {
-    throw new DeployError(`cannot read ${cfgFile}: ${(err as Error).message}`, EXIT.usage);
+  const files = [...userConfigFiles(where).filter((f) => f !== cfgFile && existsSync(f) && statSync(f).isFile()), cfgFile];
+  const sections: IniSections = new Map();
+  const sectionFiles = new Map<string, string>();
+  for (const file of files) {
+    for (const [name, keys] of parseIniSections(readCfg(file))) {
+      const merged = sections.get(name) ?? new Map<string, string>();
+      for (const [key, value] of keys) merged.set(key, value);
+      sections.set(name, merged);
+      sectionFiles.set(name, file);
+    }
   }
-  const sections = parseIniSections(text);
-  const settingsModule = sections.get('settings')?.get('default');
+  const project = { dir, cfgFile, settingsModule: '', sections, sectionFiles, files };
+  const settingsModule = configValue(project, 'settings', 'default');
+  const settingsFile = sectionFiles.get('settings') ?? cfgFile;
   if (settingsModule === undefined || settingsModule === '') {
     throw new DeployError(`${cfgFile} has no [settings] default (e.g. default = myproject.settings)`, EXIT.usage);
   }
   if (!MODULE_NAME.test(settingsModule)) {
-    throw new DeployError(`[settings] default in ${cfgFile} is not a module name: '${settingsModule}'`, EXIT.usage);
+    throw new DeployError(`[settings] default in ${settingsFile} is not a module name: '${settingsModule}'`, EXIT.usage);
   }
-  return { dir, cfgFile, settingsModule, sections };
+  return { ...project, settingsModule };
+}
+
+/** A value with [DEFAULT] and %(name)s applied, as ConfigParser gives it; a clear error for a bad reference. */
+function configValue(project: Omit<ScrapyProject, 'settingsModule'>, section: string, key: string): string | undefined {
+  try {
+    return interpolatedValue(project.sections, section, key);
+  } catch (err) {
+    if (!(err instanceof InterpolationError)) throw err;
+    throw new DeployError(`${project.sectionFiles.get(section) ?? project.cfgFile}: ${err.message}`, EXIT.usage);
+  }
+}
+
+/** The file a target's section comes from (the last one that set any of its keys), for messages. */
+export function targetFile(project: ScrapyProject, name: string | undefined): string {
+  return project.sectionFiles.get(targetSection(name)) ?? project.cfgFile;
+}
+
+function targetSection(name: string | undefined): string {
+  return name === undefined || name === 'default' ? 'deploy' : `deploy:${name}`;
 }
 
 /** The top package of the settings module: scrapy startproject's project name. */
@@ -88,18 +149,21 @@ export function targetNames(project: ScrapyProject): string[] {
  * error; a missing `[deploy]` is an empty target (flags may give everything).
  */
 export function deployTarget(project: ScrapyProject, name: string | undefined): DeployTarget {
-  const sectionName = name === undefined || name === 'default' ? 'deploy' : `deploy:${name}`;
+  const sectionName = targetSection(name);
   const section = project.sections.get(sectionName);
   if (section === undefined && name !== undefined && name !== 'default') {
     const known = targetNames(project);
     throw new DeployError(
-      `unknown deploy target '${name}': ${project.cfgFile} has no [${sectionName}]` +
+      `unknown deploy target '${name}': no [${sectionName}] in ${project.files.join(', ')}` +
         (known.length > 0 ? ` (targets: ${known.join(', ')})` : ''),
       EXIT.usage,
     );
   }
+  // As scrapyd-deploy: a named target takes the keys it lacks from [deploy].
   const get = (key: string) => {
-    const value = section?.get(key);
+    const from = section?.has(key) || !project.sections.has('deploy') ? sectionName : 'deploy';
+    if (!project.sections.has(from)) return undefined;
+    const value = configValue(project, from, key);
     return value === undefined || value === '' ? undefined : value;
   };
   return {

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { AlreadyExists, FailedPrecondition, InvalidArgument } from '../errors/domain-error.js';
 import { nodeIdOfName } from './client-certificate.js';
+import { CA_DAYS, LEAF_DAYS } from './validity.js';
 
 export interface CertFiles {
   readonly certFile: string;
@@ -24,8 +25,6 @@ export interface CommonOptions {
   readonly openssl?: string;
 }
 
-export const CA_DAYS = 3650;
-export const LEAF_DAYS = 825;
 
 const HOST = /^(?=.{1,253}$)[A-Za-z0-9*](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*$/;
 

@@ -217,6 +217,25 @@ for (const kind of testDatabaseKinds()) {
       const project = await request(server, 'GET', '/v1/projects/quotes', { auth: alice });
       assert.equal(project.json.latestVersion, 'projects/quotes/versions/release-1');
       await rm(credentials);
+
+      // As scrapyd-deploy: a target from ~/.scrapy.cfg, the user and password from ~/.netrc.
+      const userCfg = join(home, '.scrapy.cfg');
+      const netrc = join(home, '.netrc');
+      await writeFile(userCfg, `[DEFAULT]\nhost = ${new URL(server.baseUrl).host}\n[deploy:from-home]\nurl = http://%(host)s/\nproject = quotes\n`);
+      await writeFile(netrc, `machine ${new URL(server.baseUrl).hostname}\n  login alice\n  password ${ALICE_PASSWORD}\n`);
+      await chmod(netrc, 0o600);
+      try {
+        const listed = await scrapydd(quotesDir, home, ['deploy', '-l']);
+        assert.equal(listed.code, 0, listed.stderr);
+        assert.match(listed.stdout, new RegExp(`^from-home +http://${new URL(server.baseUrl).host.replace(/\./g, '\\.')}/$`, 'm'));
+        const fromHome = await scrapydd(quotesDir, home, ['deploy', 'from-home', '--egg', egg, '-v', 'release-2']);
+        assert.equal(fromHome.code, 0, fromHome.stderr);
+        assert.equal(summary(fromHome.stdout).version, 'release-2');
+        assert.match(fromHome.stderr, /user 'alice' \(from .*\.netrc\)/);
+      } finally {
+        await rm(userCfg);
+        await rm(netrc);
+      }
     });
 
     it("deploys with an API key from SCRAPYDD_API_KEY as the key's user, who may not deploy to another user's project", async () => {

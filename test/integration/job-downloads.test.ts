@@ -134,6 +134,17 @@ for (const kind of testDatabaseKinds()) {
       assert.equal(log.status, 403);
     });
 
+    it('challenges anonymous readers with Basic, except the web UI, which signs in itself', async () => {
+      for (const path of [`/logs/shop/alpha/${s.items}.log`, `/items/shop/alpha/${s.items}.jl?format=csv`]) {
+        const anonymous = await request(h().server, 'GET', path);
+        assert.equal(anonymous.status, 401, path);
+        assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Basic realm="scrapydd"/, path);
+        const fromUi = await request(h().server, 'GET', path, { headers: { 'x-scrapydd-ui': '1', cookie: 'scrapydd_session=expired' } });
+        assert.equal(fromUi.status, 401, path);
+        assert.equal(fromUi.headers.get('www-authenticate'), null, `${path}: a challenge would pop up the browser's sign-in box`);
+      }
+    });
+
     it('reads part of a log with the line count so far', async () => {
       const all = await get(`/logs/shop/alpha/${s.items}.log`);
       assert.equal(all.text, 'line 0\nline 1\nline 2\nline 3\nline 4\n');

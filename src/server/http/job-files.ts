@@ -18,7 +18,7 @@ import { toRestError } from '../errors/status.js';
 import { streamChunks } from '../services/job-service-impl.js';
 import { sendJson, sendText } from './http-io.js';
 import { attachment, collectKeys, csvRow, itemRecord, ITEMS_CONTENT_TYPES, ITEMS_EXTENSIONS, ITEMS_FORMATS, type ItemsFormat } from './items-formats.js';
-import { httpCall } from './web-request.js';
+import { httpCall, isWebUiRequest } from './web-request.js';
 
 const PATH = /^\/(logs|items)\/([^/]+)\/([^/]+)\/([^/]+)\.(log|jl)$/;
 
@@ -94,7 +94,8 @@ export function makeJobFilesHandler(deps: Deps, pipeline: Pipeline) {
     } catch (raw) {
       const err = raw as DomainError;
       if (res.headersSent) return void res.destroy();
-      if (err.code === Code.UNAUTHENTICATED) return sendText(res, 401, 'Unauthorized', { 'www-authenticate': 'Basic realm="scrapydd"' });
+      // The web UI handles 401 itself; a Basic challenge would pop up the browser's own sign-in box.
+      if (err.code === Code.UNAUTHENTICATED) return sendText(res, 401, 'Unauthorized', isWebUiRequest(req) ? {} : { 'www-authenticate': 'Basic realm="scrapydd"' });
       const { httpStatus, body } = toRestError(err);
       sendJson(res, httpStatus, body);
     }

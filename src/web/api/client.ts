@@ -33,8 +33,16 @@ export interface RequestOptions {
   noAuthRedirect?: boolean;
 }
 
+/** Marks a request as the web UI's: a 401 then carries no Basic challenge (no browser sign-in box). */
+export const UI_HEADERS: Readonly<Record<string, string>> = { 'x-scrapydd-ui': '1' };
+
+/** Sends the user to sign-in, as a 401 from request() does. */
+export function reportUnauthenticated(err: ApiError): void {
+  onUnauthenticated(err);
+}
+
 export async function request<T>(method: Method, path: string, json?: unknown, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', 'x-scrapydd-ui': '1' };
+  const headers: Record<string, string> = { accept: 'application/json', ...UI_HEADERS };
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let body: BodyInit | undefined = opts.body;
   if (json !== undefined) {

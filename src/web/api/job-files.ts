@@ -2,6 +2,7 @@
  * A job's log and items as text, read from its /logs/… and /items/… URLs
  * with the session cookie (they are not JSON, so not through api.get).
  */
+import { reportUnauthenticated, UI_HEADERS } from './client';
 import { errorFromResponse, unreachableError } from './errors';
 
 export interface LogPart {
@@ -14,13 +15,17 @@ export interface LogPart {
 async function getText(url: string, signal?: AbortSignal): Promise<{ text: string; headers: Headers }> {
   let res: Response;
   try {
-    res = await fetch(url, { credentials: 'same-origin', signal });
+    res = await fetch(url, { credentials: 'same-origin', headers: UI_HEADERS, signal });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw unreachableError();
   }
   const text = await res.text().catch(() => '');
-  if (!res.ok) throw errorFromResponse(res.status, text);
+  if (!res.ok) {
+    const err = errorFromResponse(res.status, text);
+    if (res.status === 401) reportUnauthenticated(err);
+    throw err;
+  }
   return { text, headers: res.headers };
 }
 

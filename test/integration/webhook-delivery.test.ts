@@ -3,7 +3,8 @@
  * receiver: every item of a finished job, urlencoded, in order, at most one
  * request per second; retries after a non-2xx; a FAILED delivery that lets
  * the next one go; a server SIGKILLed mid-delivery resuming with every item
- * exactly once; and a real agent crawling with a real spider. Once per
+ * exactly once; two servers on one PostgreSQL database sharing one
+ * webhook's pace; and a real agent crawling with a real spider. Once per
  * database kind.
  */
 import assert from 'node:assert/strict';
@@ -173,6 +174,44 @@ for (const kind of testDatabaseKinds()) {
       assert.deepEqual(all.map((r) => r.fields), lines.map((_, i) => [['i', String(i)]]));
       assertPaced(all);
     });
+
+    if (kind === 'postgres') {
+      it('paces one webhook across two servers on one database: each item once, at most one request per second', { timeout: 90_000 }, async () => {
+        await setHook('beta');
+        const otherDir = await mkdtemp(join(tmpdir(), 'scrapydd-srv-'));
+        const other = await startServerAt({ port: await freePort(), workDir: otherDir, databaseUrl: db.url, settings: SETTINGS });
+        const agents: SimAgent[] = [];
+        try {
+          // A job ends on each server at about the same time: both servers' workers go for the webhook at once.
+          const lines = Array.from({ length: 4 }, (_, i) => JSON.stringify({ i }));
+          const run = async (srv: TestServer) => {
+            const simulated = new SimAgent({ address: srv.address, itemLines: lines, runMs: 0 });
+            agents.push(simulated);
+            await simulated.connect();
+            const id = await schedule(srv, undefined, 'beta', {});
+            await waitForJob(() => srv, undefined, 'beta', id, (j) => j.state === 'SUCCEEDED', 20_000, 'SUCCEEDED');
+            return id;
+          };
+          const ids = await Promise.all([run(server), run(other)]);
+          const both = (r: ReceivedRequest) => ids.some((id) => ofJob(id)(r));
+          const got = await receiver.waitForRequests(8, 40_000, both);
+          for (const id of ids) {
+            assert.deepEqual(got.filter(ofJob(id)).map((r) => r.delivery), [0, 1, 2, 3].map((i) => `${id}/${i}`), `job ${id}: each item once, in order`);
+          }
+          assertPaced(got);
+          for (const srv of [server, other]) {
+            for (const id of ids) {
+              await waitFor('DONE', 5000, () => getJob(srv, undefined, 'beta', id), (j) => j.webhookDelivery?.state === 'DONE');
+            }
+          }
+          assert.equal(receiver.requests.filter(both).length, 8, 'nothing sent twice after the deliveries were DONE');
+        } finally {
+          for (const a of agents) a.close();
+          await other.stop();
+          await rm(otherDir, { recursive: true, force: true });
+        }
+      });
+    }
 
     it('delivers the items of a real crawl by a real agent', { timeout: 200_000 }, async () => {
       await setHook('alpha');

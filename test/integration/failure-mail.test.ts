@@ -5,11 +5,12 @@
  * raises, an SMTP sink on 127.0.0.1. One mail per job that fails for good
  * (FAILED or LOST, no retry queued), to every receiver; kept and retried
  * while the SMTP server is down; AUTH with smtp_user and smtp_passwd, the
- * password never logged; start-up refused without smtp_server. Once per
- * database kind.
+ * password never logged; smtp_tls = tls and starttls against a TLS sink,
+ * with the certificate verified; start-up refused without smtp_server. Once
+ * per database kind (TLS on SQLite only: it does not touch the database).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,8 +23,8 @@ import { startPageSite, type PageSite } from '../support/agent-pages.js';
 import { removeAgentDir, startTestAgent, type TestAgent } from '../support/agent-process.js';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../support/databases.js';
 import { TEST_PYTHON } from '../support/eggs.js';
-import { jobState, registerNode, scrapyd, setSpider, startDispatchEnv, type DispatchEnv } from '../support/dispatch-harness.js';
-import { freePort, startTestServer, type TestServer } from '../support/server-process.js';
+import { FAST_LIVENESS, jobState, registerNode, scrapyd, setSpider, startDispatchEnv, type DispatchEnv } from '../support/dispatch-harness.js';
+import { freePort, runCli, startTestServer, writeConfig, type TestServer } from '../support/server-process.js';
 import { SimAgent, waitFor } from '../support/sim-agent.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../support/smtp-sink.js';
 
@@ -236,6 +237,78 @@ for (const kind of testDatabaseKinds()) {
     });
   });
 }
+
+describe('failure e-mail over TLS (sqlite)', () => {
+  let keysDir: string;
+  let ca: string;
+  let pair: { key: string; cert: string };
+  before(async () => {
+    // A private CA and a certificate for 127.0.0.1 (always among its names), from `scrapydd cert`.
+    keysDir = await mkdtemp(join(tmpdir(), 'scrapydd-mailtls-'));
+    await writeConfig(keysDir, 'sqlite:///unused.db', await freePort());
+    for (const args of [['cert', 'ca'], ['cert', 'server', '--name', 'localhost']]) {
+      const made = await runCli(keysDir, args);
+      assert.equal(made.code, 0, made.stderr);
+    }
+    ca = join(keysDir, 'keys', 'ca.crt');
+    pair = { key: await readFile(join(keysDir, 'keys', 'localhost.key'), 'utf8'), cert: await readFile(join(keysDir, 'keys', 'localhost.crt'), 'utf8') };
+  });
+  after(() => rm(keysDir, { recursive: true, force: true }));
+
+  /** A server mailing with `extra` settings and `env`, and one job of it ended FAILED by a simulated agent. */
+  async function failOneJob(extra: Record<string, string>, env: Record<string, string>) {
+    const dispatch = await startDispatchEnv('sqlite', 1, mailSettings(0, extra), env);
+    const agent = new SimAgent({ address: dispatch.servers[0]!.address, token: (await registerNode(dispatch.servers[0]!)).token, runMs: Infinity, slots: 1 });
+    await agent.connect();
+    const key = await runJob(dispatch, agent, 'alpha', 'FAILED');
+    return { dispatch, agent, key };
+  }
+
+  for (const mode of ['tls', 'starttls'] as const) {
+    it(`smtp_tls = ${mode}: the mail goes over TLS verified against the CA of NODE_EXTRA_CA_CERTS; the login only inside it`, async () => {
+      const sink = await startSmtpSink({ auth: { user: 'bot', password: 'pw-tls' }, tls: { ...pair, implicit: mode === 'tls' } });
+      const run = await failOneJob({ smtp_port: String(sink.port), smtp_tls: mode, smtp_user: 'bot', smtp_passwd: 'pw-tls' }, { NODE_EXTRA_CA_CERTS: ca });
+      try {
+        await waitFor('the mail', 20_000, () => mailsWith(sink, subjectOf(run.key)).length, (n) => n === 1);
+        const mail = mailsWith(sink, subjectOf(run.key))[0]!;
+        assert.equal(mail.secure, true, 'sent over TLS');
+        assert.equal(mail.user, 'bot');
+        assert.deepEqual(mail.to, RECEIVERS);
+      } finally {
+        run.agent.close();
+        await run.dispatch.close();
+        await sink.close();
+      }
+    });
+  }
+
+  it('smtp_tls = starttls with a certificate the server does not trust: nothing sent, the mail kept with the reason; sent once the CA is trusted', async () => {
+    const sink = await startSmtpSink({ auth: { user: 'bot', password: 'pw-tls' }, tls: { ...pair, implicit: false } });
+    const settings = { smtp_port: String(sink.port), smtp_tls: 'starttls', smtp_user: 'bot', smtp_passwd: 'pw-tls' };
+    const run = await failOneJob(settings, {});
+    const db = await openDatabase(parseDatabaseUrl(run.dispatch.db.url));
+    try {
+      const id = (await jobsRepo.findJobByKey(db, run.key))!.id;
+      const [kept] = await waitFor('a failed attempt', 15_000, () => mailsOfJob(db, id), (m) => m.length === 1 && m[0]!.attempts >= 1 && m[0]!.lastError !== '');
+      assert.equal(kept!.state, 'PENDING');
+      assert.match(kept!.lastError, /certificate/i);
+      assert.equal(sink.mails.length, 0, 'no mail, and so no password, over an unverified connection');
+
+      // The operator adds the CA; the restarted server sends the kept mail.
+      run.agent.close();
+      await run.dispatch.servers[0]!.stop();
+      const restarted = await startTestServer({ databaseUrl: run.dispatch.db.url, settings: { ...FAST_LIVENESS, ...mailSettings(0, settings) }, env: { NODE_EXTRA_CA_CERTS: ca } });
+      run.dispatch.servers[0] = restarted;
+      await waitFor('the mail', 30_000, () => mailsWith(sink, subjectOf(run.key)).length, (n) => n === 1);
+      assert.equal(mailsWith(sink, subjectOf(run.key))[0]!.secure, true);
+      await waitFor('SENT', 5_000, () => mailsOfJob(db, id), (m) => m[0]?.state === 'SENT');
+    } finally {
+      await db.close();
+      await run.dispatch.close();
+      await sink.close();
+    }
+  });
+});
 
 describe('failure e-mail configuration at start-up', () => {
   it('job_fail_send_mail without smtp_server: the server exits with a message naming the key', async () => {

@@ -14,11 +14,16 @@ export interface DispatchEnv {
 
 export const FAST_LIVENESS = { heartbeat_interval: '1', node_timeout: '3', cancel_grace: '2' };
 
-export async function startDispatchEnv(kind: TestDatabaseKind, count = 1, settings: Record<string, string> = {}): Promise<DispatchEnv> {
+export async function startDispatchEnv(
+  kind: TestDatabaseKind,
+  count = 1,
+  settings: Record<string, string> = {},
+  env: Record<string, string> = {},
+): Promise<DispatchEnv> {
   const db = await createTestDatabase(kind);
   const servers: TestServer[] = [];
   try {
-    for (let i = 0; i < count; i++) servers.push(await startTestServer({ databaseUrl: db.url, settings: { ...FAST_LIVENESS, ...settings } }));
+    for (let i = 0; i < count; i++) servers.push(await startTestServer({ databaseUrl: db.url, settings: { ...FAST_LIVENESS, ...settings }, env }));
     const first = servers[0]!;
     const added = await first.cli(['adduser', 'admin', '--admin'], 'admin-password\n');
     if (added.code !== 0) throw new Error(added.stderr);

@@ -51,6 +51,8 @@ export interface ServerOptions {
   settings?: Record<string, string>;
   /** Reuse a work dir (config, data) e.g. for a second server. */
   workDir?: string;
+  /** Extra environment variables for the server process. */
+  env?: Record<string, string>;
 }
 
 export interface TestServer {
@@ -107,7 +109,7 @@ export async function startTestServer(opts: ServerOptions): Promise<TestServer> 
   const nodeArgs = (process.env.SCRAPYDD_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, CLI, '--config', join(workDir, 'scrapydd.conf'), 'server'], {
     cwd: workDir,
-    env: { ...process.env, HOME: workDir },
+    env: { ...process.env, HOME: workDir, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];

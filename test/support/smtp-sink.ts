@@ -13,6 +13,8 @@ export interface ReceivedMail {
   readonly to: string[];
   /** The login the client used, if any. */
   readonly user: string | undefined;
+  /** Whether the message came over TLS (implicit, or after STARTTLS). */
+  readonly secure: boolean;
   readonly headers: Map<string, string>;
   readonly subject: string;
   readonly text: string;
@@ -27,18 +29,25 @@ export interface SmtpSink {
 export interface SmtpSinkOptions {
   /** Default 0 (any free port). */
   port?: number;
-  /** Require AUTH with these credentials (over plain text: no STARTTLS in tests). */
+  /** Require AUTH with these credentials (over plain text unless `tls` is set). */
   auth?: { user: string; password: string };
+  /**
+   * Speak TLS with this key and certificate: from the first byte (`implicit`,
+   * as on port 465) or after STARTTLS, which is then offered and required
+   * before AUTH. Without it, no STARTTLS is offered.
+   */
+  tls?: { key: string; cert: string; implicit: boolean };
 }
 
 export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const mails: ReceivedMail[] = [];
   const server = new SMTPServer({
     logger: false,
-    // The sink offers no STARTTLS, so smtp_tls = starttls (upgrade when offered) talks plain text to it.
-    disabledCommands: opts.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    // Without tls the sink offers no STARTTLS, so smtp_tls = starttls (upgrade when offered) talks plain text to it.
+    disabledCommands: [...(opts.tls ? [] : ['STARTTLS']), ...(opts.auth ? [] : ['AUTH'])],
     authOptional: opts.auth === undefined,
-    allowInsecureAuth: true,
+    allowInsecureAuth: opts.tls === undefined,
+    ...(opts.tls ? { secure: opts.tls.implicit, key: opts.tls.key, cert: opts.tls.cert } : {}),
     onAuth(auth, _session, callback) {
       if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.password) return callback(null, { user: auth.username });
       callback(new Error('535 Authentication failed'));
@@ -53,6 +62,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           user: typeof session.user === 'string' ? session.user : undefined,
+          secure: session.secure,
           headers,
           subject: decodeWords(headers.get('subject') ?? ''),
           text: decodeBody(body, headers.get('content-transfer-encoding') ?? '7bit'),

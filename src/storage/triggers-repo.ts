@@ -153,7 +153,25 @@ export async function recordFire(
   await q.query(`UPDATE triggers SET last_fire_at = ?, last_outcome = ?, last_reason = ?, last_job_id = ? WHERE id = ?`, [
     f.fireTime, f.outcome, f.reason, f.jobId ?? null, f.triggerId,
   ]);
+  await pruneFires(q, f.triggerId, new Date(Date.parse(f.fireTime) - FIRE_HISTORY_MS));
   return true;
+}
+
+/** Fire records are kept this long, and the newest FIRE_HISTORY_MIN of a trigger always. */
+export const FIRE_HISTORY_MS = 30 * 86_400_000;
+export const FIRE_HISTORY_MIN = 100;
+
+/**
+ * Deletes a trigger's fire records older than `before`, except its newest
+ * FIRE_HISTORY_MIN (so a trigger that fires rarely keeps its history). Run
+ * with each new record: a per-minute trigger deletes about one row a fire.
+ */
+export async function pruneFires(q: Queryable, triggerId: string, before: Date): Promise<void> {
+  await q.query(
+    `DELETE FROM trigger_fires WHERE trigger_id = ? AND fire_time < ?
+       AND fire_time < (SELECT fire_time FROM trigger_fires WHERE trigger_id = ? ORDER BY fire_time DESC LIMIT 1 OFFSET ?)`,
+    [triggerId, nowParam(before), triggerId, FIRE_HISTORY_MIN - 1],
+  );
 }
 
 export interface FireRecord {
@@ -161,6 +179,31 @@ export interface FireRecord {
   outcome: FireOutcome;
   reason: string;
   jobId: string | undefined;
+}
+
+/** A fire record with the key of its job, while that job exists, and when it was recorded. */
+export interface FireListRow extends FireRecord {
+  jobKey: string | undefined;
+  handleTime: string;
+}
+
+/** A page of a trigger's fire records, newest first, those before `before` (a fire time) when given. */
+export async function listFirePage(q: Queryable, triggerId: string, before: string | undefined, limit: number): Promise<FireListRow[]> {
+  const rows = await q.query(
+    `SELECT f.fire_time, f.outcome, f.reason, f.job_id, f.created_at, j.job_key
+     FROM trigger_fires f LEFT JOIN jobs j ON j.id = f.job_id
+     WHERE f.trigger_id = ?${before === undefined ? '' : ' AND f.fire_time < ?'}
+     ORDER BY f.fire_time DESC LIMIT ?`,
+    before === undefined ? [triggerId, limit] : [triggerId, before, limit],
+  );
+  return rows.map((r) => ({
+    fireTime: toIso(r.fire_time)!,
+    outcome: String(r.outcome) as FireOutcome,
+    reason: String(r.reason),
+    jobId: optionalId(r.job_id),
+    jobKey: r.job_key == null ? undefined : String(r.job_key),
+    handleTime: toIso(r.created_at)!,
+  }));
 }
 
 /** A trigger's fire records, oldest first. */

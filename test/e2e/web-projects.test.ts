@@ -3,7 +3,7 @@
  * real agent: create a project, upload eggs through the page (version from
  * the file name, a broken egg's error in place, a spider gone missing),
  * spider settings (a bad value in place, update_mask of the changed fields),
- * a trigger with its fire-time preview, enable/disable and delete, a webhook
+ * a trigger with its fire-time preview, fire history, enable/disable and delete, a webhook
  * set and deleted, a run that succeeds and a slow job cancelled from the
  * jobs table, deleting a version and the project, a 100-character project
  * name and a 360 px window. Browser tests run on SQLite only, to stay fast:
@@ -14,8 +14,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { parseDatabaseUrl } from '../../src/config/database-url.js';
 import { parseCron } from '../../src/domain/triggers/cron-expression.js';
 import { nextFireTime } from '../../src/domain/triggers/cron-schedule.js';
+import { openDatabase } from '../../src/storage/database.js';
+import { recordFire } from '../../src/storage/triggers-repo.js';
 import { createNodeKey } from '../support/agent-jobs.js';
 import { startPageSite, type PageSite } from '../support/agent-pages.js';
 import { agentWorkDir, registerAgent, removeAgentDir, startTestAgent, type TestAgent } from '../support/agent-process.js';
@@ -162,6 +165,27 @@ describe('web UI projects and spider pages in Chromium (SQLite)', () => {
       assert.equal(listed.length, 1);
       assert.equal(listed[0]!.timeZone, 'Asia/Kolkata');
       assert.equal(Date.parse(listed[0]!.nextFireTime as string), expected.getTime(), 'the server agrees with the preview');
+
+      // Its fire history: two fire times recorded as the trigger clock records them, newest first, in the trigger's zone.
+      const triggerId = String(listed[0]!.name).split('/').pop()!;
+      const db = await openDatabase(parseDatabaseUrl(h().db.url));
+      try {
+        await recordFire(db, { triggerId, fireTime: '2030-01-01T01:00:00.000Z', outcome: 'SPIDER_DISABLED', reason: 'the spider is disabled', jobId: undefined });
+        await recordFire(db, { triggerId, fireTime: '2030-01-02T01:00:00.000Z', outcome: 'QUEUED', reason: '', jobId: '123456789' });
+      } finally {
+        await db.close();
+      }
+      await trigger.getByRole('button', { name: 'Fire history of trigger 30 6 * * *' }).click();
+      const history = page.getByRole('region', { name: 'Fire history of trigger 30 6 * * *' });
+      const fires = history.getByRole('table', { name: 'Fire history' }).getByRole('row');
+      await fires.nth(2).waitFor();
+      assert.equal(await fires.count(), 3, 'a header and two fires');
+      assert.match(await fires.nth(1).innerText(), /Jan 2\b.*2030.*06:30.*queued a job.*job pruned since/s);
+      assert.match(await fires.nth(2).innerText(), /Jan 1\b.*2030.*06:30.*skipped: disabled.*the spider is disabled/s);
+      await history.scrollIntoViewIfNeeded();
+      await screenshot(page, 'projects-trigger-history');
+      await history.getByRole('button', { name: 'Close' }).click();
+      await history.waitFor({ state: 'detached' });
 
       await trigger.getByRole('button', { name: 'Disable trigger 30 6 * * *' }).click();
       await trigger.getByText('never (disabled)').waitFor();

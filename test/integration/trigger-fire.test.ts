@@ -10,7 +10,7 @@ import { fireDueTriggers, type FireResult } from '../../src/domain/triggers/trig
 import { openDatabase, type Db } from '../../src/storage/database.js';
 import * as jobsRepo from '../../src/storage/jobs-repo.js';
 import * as projectsRepo from '../../src/storage/projects-repo.js';
-import { listFires } from '../../src/storage/triggers-repo.js';
+import { listFires, recordFire } from '../../src/storage/triggers-repo.js';
 import { createTestDatabase, testDatabaseKinds, type TestDatabase } from '../support/databases.js';
 import { claimNextJob, ids, seedProject, setSpiderSettings } from '../support/job-rows.js';
 
@@ -186,6 +186,29 @@ for (const kind of testDatabaseKinds()) {
       const second = await claimNextJob(db, agent);
       assert.ok(second && second.id !== first!.id && second.triggerId === t.id);
       await jobsRepo.transitionJob(db, second.id, ['RUNNING'], 'SUCCEEDED');
+    });
+
+    it('keeps 30 days of fire records, and a trigger\'s newest 100 always', async () => {
+      await seedProject(db, 'fire_keep', ['often', 'rarely']);
+      const often = await trigger('fire_keep', 'often', '0 * * * *', '2030-01-01T00:00:00Z');
+      const rarely = await trigger('fire_keep', 'rarely', '@yearly', '2030-01-01T00:00:00Z');
+      const record = (triggerId: string, fireTime: Date) => recordFire(db, { triggerId, fireTime: fireTime.toISOString(), outcome: 'MISSED', reason: 'test', jobId: undefined });
+      // 150 hourly fires from 60 days before the last one, then the last: the old ones beyond the newest 100 go.
+      const last = Date.parse('2030-06-01T00:00:00Z');
+      for (let i = 0; i < 150; i++) assert.equal(await record(often.id, new Date(last - 60 * 86_400_000 + i * 3_600_000)), true);
+      assert.equal(await record(often.id, new Date(last)), true);
+      const kept = await listFires(db, often.id);
+      assert.equal(kept.length, 100);
+      assert.equal(kept.at(-1)!.fireTime, new Date(last).toISOString());
+      assert.equal(kept[0]!.fireTime, new Date(last - 60 * 86_400_000 + 51 * 3_600_000).toISOString(), 'the newest 100');
+      // 120 more hours: all 121 fires of the last 30 days stay (more than 100); the older ones go.
+      for (let i = 1; i <= 120; i++) await record(often.id, new Date(last + i * 3_600_000));
+      const recent = await listFires(db, often.id);
+      assert.equal(recent.length, 121);
+      assert.equal(recent[0]!.fireTime, new Date(last).toISOString());
+      // A yearly trigger keeps its history: fewer than 100 records are never pruned.
+      for (let y = 0; y < 5; y++) await record(rarely.id, new Date(Date.UTC(2030 + y, 0, 1)));
+      assert.equal((await listFires(db, rarely.id)).length, 5);
     });
   });
 }

@@ -1,10 +1,14 @@
-/** The Trigger API over REST and gRPC: CRUD, defaults, validation, duplicates, access, update_mask, paging. */
+/** The Trigger API over REST and gRPC: CRUD, defaults, validation, duplicates, access, update_mask, paging, fire history. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { Trigger, Trigger_Outcome, TriggerServiceClient } from '../../gen/scrapydd/v1/trigger.js';
 import { testDatabaseKinds } from '../support/databases.js';
-import { rest, startDispatchEnv, type DispatchEnv } from '../support/dispatch-harness.js';
+import { parseDatabaseUrl } from '../../src/config/database-url.js';
+import { openDatabase } from '../../src/storage/database.js';
+import { findJobByKey } from '../../src/storage/jobs-repo.js';
+import { recordFire } from '../../src/storage/triggers-repo.js';
+import { rest, scrapyd, startDispatchEnv, type DispatchEnv } from '../support/dispatch-harness.js';
 import { addUser, auth, grpcError, statusDetails, unary } from '../support/grpc-client.js';
 import { ADMIN } from '../support/dispatch-harness.js';
 import { basic } from '../support/server-process.js';
@@ -147,6 +151,46 @@ for (const kind of testDatabaseKinds()) {
       assert.equal((await call('DELETE', `/v1/${t.name}`)).status, 200);
       assertError(await call('GET', `/v1/${t.name}`), 404, 'TRIGGER_NOT_FOUND', /not found/);
       assertError(await call('DELETE', `/v1/${t.name}`), 404, 'TRIGGER_NOT_FOUND', /not found/);
+    });
+
+    it('lists a trigger’s fire history newest first, in pages, with the job queued or why none was', async () => {
+      const t = (await call('POST', `${base}/beta/triggers`, { cron: '0 * * * *', timeZone: 'UTC' })).body;
+      const triggerId = String(t.name).split('/').pop()!;
+      const jobKey = String((await scrapyd(env.servers[0]!, 'schedule.json', { project: 'quotes', spider: 'beta' })).jobid);
+      const db = await openDatabase(parseDatabaseUrl(env.db.url));
+      try {
+        const jobId = (await findJobByKey(db, jobKey))!.id;
+        const fire = (hour: number, outcome: 'QUEUED' | 'MISSED' | 'SPIDER_DISABLED', reason: string, job?: string) =>
+          recordFire(db, { triggerId, fireTime: `2030-03-01T0${hour}:00:00.000Z`, outcome, reason, jobId: job });
+        await fire(1, 'MISSED', 'every server was down past misfire_grace');
+        await fire(2, 'QUEUED', '', jobId);
+        await fire(3, 'SPIDER_DISABLED', 'the spider is disabled');
+        await fire(4, 'QUEUED', '', '123456789'); // a job pruned since
+      } finally {
+        await db.close();
+      }
+      const first = await call('GET', `/v1/${t.name}/fires?pageSize=3`);
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.deepEqual(first.body.fires.map((f: Json) => [f.fireTime, f.outcome, f.reason ?? '', f.job ?? '']), [
+        ['2030-03-01T04:00:00.000Z', 'QUEUED', '', ''],
+        ['2030-03-01T03:00:00.000Z', 'SPIDER_DISABLED', 'the spider is disabled', ''],
+        ['2030-03-01T02:00:00.000Z', 'QUEUED', '', `projects/quotes/spiders/beta/jobs/${jobKey}`],
+      ]);
+      for (const f of first.body.fires) assert.ok(Math.abs(Date.parse(f.handleTime) - Date.now()) < 60_000, f.handleTime);
+      const second = await call('GET', `/v1/${t.name}/fires?pageSize=3&pageToken=${first.body.nextPageToken}`);
+      assert.deepEqual(second.body.fires.map((f: Json) => [f.fireTime, f.outcome]), [['2030-03-01T01:00:00.000Z', 'MISSED']]);
+      assert.equal(second.body.nextPageToken ?? '', '');
+
+      const overGrpc = await unary(client.listTriggerFires.bind(client), { parent: t.name, pageSize: 10, pageToken: '' }, auth(ADMIN));
+      assert.deepEqual(overGrpc.fires.map((f) => [f.outcome, f.job]), [
+        [Trigger_Outcome.QUEUED, ''], [Trigger_Outcome.SPIDER_DISABLED, ''], [Trigger_Outcome.QUEUED, `projects/quotes/spiders/beta/jobs/${jobKey}`], [Trigger_Outcome.MISSED, ''],
+      ]);
+
+      assertError(await call('GET', `/v1/${t.name}/fires?pageToken=${first.body.nextPageToken}x`), 400, 'INVALID_ARGUMENT', /page_token is not valid/);
+      assertError(await call('GET', `${base}/beta/triggers/123/fires`), 404, 'TRIGGER_NOT_FOUND', /not found/);
+      assertError(await as(BOB, 'GET', `/v1/${t.name}/fires`), 403, 'PERMISSION_DENIED', /no access to project 'quotes'/);
+      assert.equal((await as(undefined, 'GET', `/v1/${t.name}/fires`)).status, 401);
+      assert.equal((await call('DELETE', `/v1/${t.name}`)).status, 200);
     });
 
     it('lists a spider’s triggers oldest first, in pages', async () => {

@@ -161,6 +161,41 @@ export interface UpdateTriggerRequest {
   updateMask: string[] | undefined;
 }
 
+/** One fire time of a trigger and what became of it. */
+export interface TriggerFire {
+  /** The time the schedule named. */
+  fireTime:
+    | string
+    | undefined;
+  /** What happened. */
+  outcome: Trigger_Outcome;
+  /** Why, in words, when no job was queued. */
+  reason: string;
+  /**
+   * The job queued, projects/{project}/spiders/{spider}/jobs/{job}; empty when
+   * none was, or when the job has been pruned since.
+   */
+  job: string;
+  /**
+   * When a server handled the fire time: just after fire_time, or at start-up
+   * for a fire missed while every server was down.
+   */
+  handleTime: string | undefined;
+}
+
+export interface ListTriggerFiresRequest {
+  /** The trigger: projects/{project}/spiders/{spider}/triggers/{trigger}. */
+  parent: string;
+  /** At most this many (default 50, at most 1000). */
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface ListTriggerFiresResponse {
+  fires: TriggerFire[];
+  nextPageToken: string;
+}
+
 export interface DeleteTriggerRequest {
   name: string;
 }
@@ -1158,6 +1193,345 @@ export const UpdateTriggerRequest: MessageFns<UpdateTriggerRequest> = {
   },
 };
 
+function createBaseTriggerFire(): TriggerFire {
+  return { fireTime: undefined, outcome: 0, reason: "", job: "", handleTime: undefined };
+}
+
+export const TriggerFire: MessageFns<TriggerFire> = {
+  encode(message: TriggerFire, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fireTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.fireTime), writer.uint32(10).fork()).join();
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(16).int32(message.outcome);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.job !== "") {
+      writer.uint32(34).string(message.job);
+    }
+    if (message.handleTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.handleTime), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TriggerFire {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTriggerFire();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.job = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.handleTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TriggerFire {
+    return {
+      fireTime: isSet(object.fireTime)
+        ? globalThis.String(object.fireTime)
+        : isSet(object.fire_time)
+        ? globalThis.String(object.fire_time)
+        : undefined,
+      outcome: isSet(object.outcome) ? trigger_OutcomeFromJSON(object.outcome) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      job: isSet(object.job) ? globalThis.String(object.job) : "",
+      handleTime: isSet(object.handleTime)
+        ? globalThis.String(object.handleTime)
+        : isSet(object.handle_time)
+        ? globalThis.String(object.handle_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: TriggerFire): unknown {
+    const obj: any = {};
+    if (message.fireTime !== undefined) {
+      obj.fireTime = message.fireTime;
+    }
+    if (message.outcome !== 0) {
+      obj.outcome = trigger_OutcomeToJSON(message.outcome);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.job !== "") {
+      obj.job = message.job;
+    }
+    if (message.handleTime !== undefined) {
+      obj.handleTime = message.handleTime;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TriggerFire>): TriggerFire {
+    return TriggerFire.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TriggerFire>): TriggerFire {
+    const message = createBaseTriggerFire();
+    message.fireTime = object.fireTime ?? undefined;
+    message.outcome = object.outcome ?? 0;
+    message.reason = object.reason ?? "";
+    message.job = object.job ?? "";
+    message.handleTime = object.handleTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListTriggerFiresRequest(): ListTriggerFiresRequest {
+  return { parent: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListTriggerFiresRequest: MessageFns<ListTriggerFiresRequest> = {
+  encode(message: ListTriggerFiresRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.parent !== "") {
+      writer.uint32(10).string(message.parent);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTriggerFiresRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTriggerFiresRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.parent = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTriggerFiresRequest {
+    return {
+      parent: isSet(object.parent) ? globalThis.String(object.parent) : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListTriggerFiresRequest): unknown {
+    const obj: any = {};
+    if (message.parent !== "") {
+      obj.parent = message.parent;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTriggerFiresRequest>): ListTriggerFiresRequest {
+    return ListTriggerFiresRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTriggerFiresRequest>): ListTriggerFiresRequest {
+    const message = createBaseListTriggerFiresRequest();
+    message.parent = object.parent ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListTriggerFiresResponse(): ListTriggerFiresResponse {
+  return { fires: [], nextPageToken: "" };
+}
+
+export const ListTriggerFiresResponse: MessageFns<ListTriggerFiresResponse> = {
+  encode(message: ListTriggerFiresResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.fires) {
+      TriggerFire.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTriggerFiresResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTriggerFiresResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fires.push(TriggerFire.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTriggerFiresResponse {
+    return {
+      fires: globalThis.Array.isArray(object?.fires) ? object.fires.map((e: any) => TriggerFire.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListTriggerFiresResponse): unknown {
+    const obj: any = {};
+    if (message.fires?.length) {
+      obj.fires = message.fires.map((e) => TriggerFire.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTriggerFiresResponse>): ListTriggerFiresResponse {
+    return ListTriggerFiresResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTriggerFiresResponse>): ListTriggerFiresResponse {
+    const message = createBaseListTriggerFiresResponse();
+    message.fires = object.fires?.map((e) => TriggerFire.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
 function createBaseDeleteTriggerRequest(): DeleteTriggerRequest {
   return { name: "" };
 }
@@ -1279,6 +1653,21 @@ export const TriggerServiceService = {
     responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
     responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
   },
+  /**
+   * Lists what happened at a trigger's fire times, newest first: the job it
+   * queued, or why none was. Records are kept for 30 days.
+   */
+  listTriggerFires: {
+    path: "/scrapydd.v1.TriggerService/ListTriggerFires" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTriggerFiresRequest): Buffer =>
+      Buffer.from(ListTriggerFiresRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTriggerFiresRequest => ListTriggerFiresRequest.decode(value),
+    responseSerialize: (value: ListTriggerFiresResponse): Buffer =>
+      Buffer.from(ListTriggerFiresResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTriggerFiresResponse => ListTriggerFiresResponse.decode(value),
+  },
 } as const;
 
 export interface TriggerServiceServer extends UntypedServiceImplementation {
@@ -1292,6 +1681,11 @@ export interface TriggerServiceServer extends UntypedServiceImplementation {
   updateTrigger: handleUnaryCall<UpdateTriggerRequest, Trigger>;
   /** Deletes a trigger. */
   deleteTrigger: handleUnaryCall<DeleteTriggerRequest, Empty>;
+  /**
+   * Lists what happened at a trigger's fire times, newest first: the job it
+   * queued, or why none was. Records are kept for 30 days.
+   */
+  listTriggerFires: handleUnaryCall<ListTriggerFiresRequest, ListTriggerFiresResponse>;
 }
 
 export interface TriggerServiceClient extends Client {
@@ -1374,6 +1768,25 @@ export interface TriggerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lists what happened at a trigger's fire times, newest first: the job it
+   * queued, or why none was. Records are kept for 30 days.
+   */
+  listTriggerFires(
+    request: ListTriggerFiresRequest,
+    callback: (error: ServiceError | null, response: ListTriggerFiresResponse) => void,
+  ): ClientUnaryCall;
+  listTriggerFires(
+    request: ListTriggerFiresRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTriggerFiresResponse) => void,
+  ): ClientUnaryCall;
+  listTriggerFires(
+    request: ListTriggerFiresRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTriggerFiresResponse) => void,
   ): ClientUnaryCall;
 }
 

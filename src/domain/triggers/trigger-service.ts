@@ -75,6 +75,25 @@ export async function listTriggers(
   return page(rows, size, `triggers:${req.parent}`, (t) => t.id);
 }
 
+/** What happened at a fire time, with the trigger's project and spider names for the job's name. */
+export type TriggerFire = repo.FireListRow & { project: string; spider: string };
+
+/** A trigger's fire records, newest first (kept 30 days, and the newest 100 always). */
+export async function listTriggerFires(
+  deps: Deps,
+  principal: Principal,
+  req: { parent: string; pageSize: number; pageToken: string },
+): Promise<{ items: TriggerFire[]; nextPageToken: string }> {
+  const size = pageSize(req.pageSize);
+  const scope = `fires:${req.parent}`;
+  const before = decodePageToken(req.pageToken, scope);
+  if (before !== undefined && Number.isNaN(Date.parse(before))) throw new InvalidArgument('page_token is not valid for this request', { field: 'page_token' });
+  const t = await triggerOf(deps.db, principal, req.parent, 'parent');
+  const rows = await repo.listFirePage(deps.db, t.id, before, size + 1);
+  const { items, nextPageToken } = page(rows, size, scope, (f) => f.fireTime);
+  return { items: items.map((f) => ({ ...f, project: t.project, spider: t.spider })), nextPageToken };
+}
+
 /**
  * Updates the fields `mask` names. A changed schedule (cron, zone, enabled)
  * gets a new next fire time after `now`; otherwise the pending one stays.

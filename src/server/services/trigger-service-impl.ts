@@ -1,5 +1,5 @@
 /** scrapydd.v1.TriggerService over the domain: a spider's cron triggers. */
-import { TriggerServiceService, Trigger_Outcome, type Trigger } from '../../../gen/scrapydd/v1/trigger.js';
+import { TriggerServiceService, Trigger_Outcome, type Trigger, type TriggerFire } from '../../../gen/scrapydd/v1/trigger.js';
 import type { Deps } from '../../domain/deps.js';
 import * as triggers from '../../domain/triggers/trigger-service.js';
 import { triggerName } from '../../domain/triggers/trigger-names.js';
@@ -27,6 +27,10 @@ export function triggerService(deps: Deps): ServiceBinding {
     async deleteTrigger(req, ctx) {
       await triggers.deleteTrigger(deps, ctx.principal, req.name);
       return {};
+    },
+    async listTriggerFires(req, ctx) {
+      const { items, nextPageToken } = await triggers.listTriggerFires(deps, ctx.principal, req);
+      return { fires: items.map(fireToProto), nextPageToken };
     },
   });
 }
@@ -66,6 +70,16 @@ const OUTCOMES: Record<string, Trigger_Outcome> = {
   SPIDER_MISSING: Trigger_Outcome.SPIDER_MISSING,
   NO_VERSION: Trigger_Outcome.NO_VERSION,
 };
+
+function fireToProto(f: triggers.TriggerFire): TriggerFire {
+  return {
+    fireTime: f.fireTime,
+    outcome: OUTCOMES[f.outcome]!,
+    reason: f.reason,
+    job: f.jobKey ? `projects/${f.project}/spiders/${f.spider}/jobs/${f.jobKey}` : '',
+    handleTime: f.handleTime,
+  };
+}
 
 export function triggerToProto(t: triggers.Trigger): Trigger {
   return {

@@ -223,6 +223,20 @@ export interface ListTriggersResponse {
   nextPageToken?: string;
 }
 
+/** One fire time of a trigger and what became of it (GET /v1/{trigger}/fires). */
+export interface TriggerFire {
+  fireTime: string;
+  outcome?: TriggerOutcome;
+  reason?: string;
+  job?: string; // projects/{project}/spiders/{spider}/jobs/{job}; absent when none was queued or it was pruned
+  handleTime?: string;
+}
+
+export interface ListTriggerFiresResponse {
+  fires?: TriggerFire[];
+  nextPageToken?: string;
+}
+
 export interface Webhook {
   name: string; // projects/{project}/spiders/{spider}/webhook
   payloadUrl: string;

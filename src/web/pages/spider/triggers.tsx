@@ -1,8 +1,8 @@
-/** The spider's cron triggers: list, add with a preview of the next fire times, enable/disable, delete. */
+/** The spider's cron triggers: list, add with a preview of the next fire times, enable/disable, fire history, delete. */
 import { useMemo, useState } from 'preact/hooks';
 import { api, resourcePath } from '../../api/client';
 import { jobHref, lastSegment } from '../../api/names';
-import type { ListTriggersResponse, Trigger, TriggerOutcome } from '../../api/types';
+import type { ListTriggersResponse, Trigger } from '../../api/types';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { Field, fieldError, FormError, SubmitButton } from '../../components/form';
 import { KeyValueRows, toMap, type KeyValue } from '../../components/key-value-rows';
@@ -15,14 +15,8 @@ import { Badge } from '../../components/state-badge';
 import { useApi } from '../../components/use-api';
 import { useSubmit } from '../../components/use-submit';
 import { browserTimeZone, formatInZone, previewFireTimes } from './cron-preview';
-
-const OUTCOMES: Record<TriggerOutcome, { label: string; tone: 'success' | 'warning' | 'danger' | 'muted' }> = {
-  QUEUED: { label: 'queued a job', tone: 'success' },
-  MISSED: { label: 'missed', tone: 'warning' },
-  SPIDER_DISABLED: { label: 'skipped: disabled', tone: 'muted' },
-  SPIDER_MISSING: { label: 'skipped: missing', tone: 'warning' },
-  NO_VERSION: { label: 'skipped: no version', tone: 'warning' },
-};
+import { TriggerHistory } from './trigger-history';
+import { OUTCOMES } from './trigger-outcomes';
 
 export function Triggers(props: { path: string }) {
   const { notify } = useNotice();
@@ -32,6 +26,7 @@ export function Triggers(props: { path: string }) {
     [props.path, pages.token],
   );
   const [victim, setVictim] = useState<Trigger | undefined>(undefined);
+  const [history, setHistory] = useState<Trigger | undefined>(undefined);
   const [toggleError, setToggleError] = useState<unknown>(undefined);
 
   async function setEnabled(t: Trigger, enabled: boolean) {
@@ -49,6 +44,7 @@ export function Triggers(props: { path: string }) {
     if (!victim) return;
     await api.del(resourcePath(victim.name));
     notify(`Trigger “${victim.cron}” deleted.`);
+    if (history?.name === victim.name) setHistory(undefined);
     setVictim(undefined);
     triggers.reload();
   }
@@ -76,6 +72,15 @@ export function Triggers(props: { path: string }) {
                 <button type="button" class="button button-small" aria-label={`${t.enabled ? 'Disable' : 'Enable'} trigger ${t.cron}`} onClick={() => void setEnabled(t, !t.enabled)}>
                   {t.enabled ? 'Disable' : 'Enable'}
                 </button>
+                <button
+                  type="button"
+                  class="button button-small"
+                  aria-label={`Fire history of trigger ${t.cron}`}
+                  aria-pressed={history?.name === t.name}
+                  onClick={() => setHistory(history?.name === t.name ? undefined : t)}
+                >
+                  History
+                </button>
                 <button type="button" class="button button-small button-danger" aria-label={`Delete trigger ${t.cron}`} onClick={() => setVictim(t)}>
                   Delete
                 </button>
@@ -85,6 +90,7 @@ export function Triggers(props: { path: string }) {
         ]}
       />
       <FormError error={toggleError} />
+      {history && <TriggerHistory key={history.name} trigger={history} onClose={() => setHistory(undefined)} />}
       <AddTrigger path={props.path} onAdded={triggers.reload} />
       <ConfirmDialog open={victim !== undefined} title="Delete trigger?" confirmLabel="Delete trigger" danger onConfirm={remove} onCancel={() => setVictim(undefined)}>
         <p class="break-anywhere">

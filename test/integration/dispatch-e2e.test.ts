@@ -93,6 +93,32 @@ for (const kind of testDatabaseKinds()) {
       await setSpider(env.servers[0]!, 'gamma', { retries: 0 });
     });
 
+    it('gives up a job its agent stops listing in heartbeats while the session stays open, and retries it; a listed job stays RUNNING', async () => {
+      await setSpider(env.servers[0]!, 'gamma', { retries: 1 });
+      const { node, token } = await registerNode(env.servers[0]!);
+      const forgetful = await agent({ token, runMs: Infinity, slots: 2 });
+      const key = String((await scrapyd(env.servers[0]!, 'schedule.json', { project: 'quotes', spider: 'gamma' })).jobid);
+      await waitFor('assignment', 5000, () => forgetful.assignments.length, (n) => n === 1);
+      forgetful.forget(forgetful.assignments[0]!.job);
+      // heartbeat_interval = 1 s here: missing for 3 intervals.
+      await waitFor('LOST', 15_000, () => jobState(env.servers[0]!, 'gamma', key), (s) => s === 'LOST');
+      const lost = (await rest(env.servers[0]!, 'GET', `/v1/projects/quotes/spiders/gamma/jobs/${key}`)).body;
+      assert.match(String(lost.closeReason), /missing from its heartbeats/);
+      assert.equal(forgetful.ended, undefined, 'the session stays open');
+      // The retry goes to the same agent, which lists it: it stays RUNNING over many heartbeats.
+      await waitFor('the retry', 10_000, () => forgetful.assignments.map((x) => jobKey(x.job)), (k) => k.includes(`${key}-r2`));
+      const retry = forgetful.assignments.find((x) => jobKey(x.job) === `${key}-r2`)!.job;
+      // Heartbeats keep coming well past the 3 intervals (the node's last heartbeat moves 5 s on) and the retry stays.
+      const heartbeatAt = async () => Date.parse(String((await rest(env.servers[0]!, 'GET', `/v1/${node}`)).body.lastHeartbeatTime));
+      const from = await heartbeatAt();
+      await waitFor('5 s of heartbeats', 15_000, heartbeatAt, (t) => t - from >= 5000, 250);
+      assert.equal(await jobState(env.servers[0]!, 'gamma', `${key}-r2`), 'RUNNING');
+      forgetful.finish(retry, 'SUCCEEDED');
+      await waitFor('retry SUCCEEDED', 5000, () => jobState(env.servers[0]!, 'gamma', `${key}-r2`), (s) => s === 'SUCCEEDED');
+      forgetful.close();
+      await setSpider(env.servers[0]!, 'gamma', { retries: 0 });
+    });
+
     it('re-adopts a running job after a reconnect and kills the jobs it no longer gives the agent', async () => {
       const { token } = await registerNode(env.servers[0]!);
       const first = await agent({ token, runMs: Infinity });

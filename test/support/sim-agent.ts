@@ -141,6 +141,12 @@ export class SimAgent extends EventEmitter {
   }
 
   /** Drops the connection without a goodbye (like a network failure or a killed agent). */
+  /** Stops running `job` without a word to the server, as an agent that lost it would: later heartbeats leave it out. */
+  forget(job: string): void {
+    clearTimeout(this.running.get(job));
+    this.running.delete(job);
+  }
+
   drop(): void {
     this.stopTimers();
     this.call?.cancel();

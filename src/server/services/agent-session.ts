@@ -20,6 +20,7 @@ import * as nodesRepo from '../../storage/nodes-repo.js';
 import * as sessionsRepo from '../../storage/sessions-repo.js';
 import type { CallContext } from '../call-context.js';
 import type { BidiStream } from './service-binding.js';
+import { HeartbeatReconciler } from './heartbeat-reconciler.js';
 import { SessionReader } from './session-reader.js';
 
 type Stream = BidiStream<StreamNodeSessionRequest, StreamNodeSessionResponse>;
@@ -156,6 +157,17 @@ async function receiveReports(env: SessionEnv, session: JoinedSession, reader: S
     );
     if (inFlight.length >= MAX_REPORTS_IN_FLIGHT) await inFlight.shift();
   };
+  const reconciler = new HeartbeatReconciler(env.settings.heartbeatIntervalSeconds * 1000);
+  /** Jobs the session owns that the agent's heartbeats have not listed for a while: LOST (and retried when allowed). */
+  const giveUp = async (keys: string[]) => {
+    for (const key of keys) {
+      live.jobs.delete(key);
+      const job = await jobsRepo.findJobByKey(deps.db, key);
+      if (job?.nodeId !== nodeId) continue;
+      if (await loseJob(deps, job.id, 'the agent no longer ran it (missing from its heartbeats)')) log.warn({ job: key }, 'job missing from the agent\'s heartbeats: lost');
+    }
+    if (keys.length > 0) dispatcher.fill(live);
+  };
   const killUnowned = (name: string) => async ({ ok }: ReportOutcome) => {
     if (ok) return;
     live.jobs.delete(keyOf(name));
@@ -174,11 +186,15 @@ async function receiveReports(env: SessionEnv, session: JoinedSession, reader: S
       switch (ev?.$case) {
         case undefined:
           break;
-        case 'heartbeat':
-          await submit({ type: 'heartbeat', nodeId, sessionId }, ({ ok }) => {
-            if (!ok) live.end('session replaced or node deleted');
+        case 'heartbeat': {
+          const reported = new Set(ev.heartbeat.runningJobs.flatMap((name) => jobKeyOrNone(name)));
+          // Compared once the reports before it are applied: a job it no longer lists because it finished is gone from live.jobs by then.
+          await submit({ type: 'heartbeat', nodeId, sessionId }, async ({ ok }) => {
+            if (!ok) return live.end('session replaced or node deleted');
+            await giveUp(reconciler.update(live.jobs, reported));
           });
           break;
+        }
         case 'jobStarted':
           await submit({ type: 'started', nodeId, key: keyOf(ev.jobStarted.job), pid: ev.jobStarted.pid }, () => undefined);
           break;
@@ -228,4 +244,13 @@ function finishReport(f: JobFinished): FinishReport {
 
 function keyOf(name: string): string {
   return parseJobName(name, 'job').job;
+}
+
+/** A heartbeat's job name as a key; none for a name that does not parse (it then counts as not running). */
+function jobKeyOrNone(name: string): string[] {
+  try {
+    return [keyOf(name)];
+  } catch {
+    return [];
+  }
 }

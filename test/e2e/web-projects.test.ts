@@ -182,6 +182,7 @@ describe('web UI projects and spider pages in Chromium (SQLite)', () => {
       assert.equal(await fires.count(), 3, 'a header and two fires');
       assert.match(await fires.nth(1).innerText(), /Jan 2\b.*2030.*06:30.*queued a job.*job pruned since/s);
       assert.match(await fires.nth(2).innerText(), /Jan 1\b.*2030.*06:30.*skipped: disabled.*the spider is disabled/s);
+      await trigger.getByText('queued a job').waitFor(); // the list's "Last fire" was reloaded with the history
       await history.scrollIntoViewIfNeeded();
       await screenshot(page, 'projects-trigger-history');
       await history.getByRole('button', { name: 'Close' }).click();

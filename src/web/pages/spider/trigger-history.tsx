@@ -10,7 +10,8 @@ import { useApi } from '../../components/use-api';
 import { formatInZone } from './cron-preview';
 import { OUTCOMES } from './trigger-outcomes';
 
-export function TriggerHistory(props: { trigger: Trigger; onClose: () => void }) {
+/** `onRefresh` reloads the trigger list too, so its "Last fire" agrees with the history. */
+export function TriggerHistory(props: { trigger: Trigger; onClose: () => void; onRefresh: () => void }) {
   const t = props.trigger;
   const zone = t.timeZone || 'UTC';
   const pages = usePageTokens();
@@ -25,7 +26,14 @@ export function TriggerHistory(props: { trigger: Trigger; onClose: () => void })
           History of “{t.cron}” <span class="muted">({zone})</span>
         </h3>
         <div class="page-actions">
-          <button type="button" class="button button-small" onClick={fires.reload}>
+          <button
+            type="button"
+            class="button button-small"
+            onClick={() => {
+              fires.reload();
+              props.onRefresh();
+            }}
+          >
             Refresh
           </button>
           <button type="button" class="button button-small" onClick={props.onClose}>

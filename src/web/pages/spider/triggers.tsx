@@ -77,7 +77,11 @@ export function Triggers(props: { path: string }) {
                   class="button button-small"
                   aria-label={`Fire history of trigger ${t.cron}`}
                   aria-pressed={history?.name === t.name}
-                  onClick={() => setHistory(history?.name === t.name ? undefined : t)}
+                  onClick={() => {
+                    if (history?.name === t.name) return setHistory(undefined);
+                    setHistory(t);
+                    triggers.reload(); // "Last fire" as fresh as the history below
+                  }}
                 >
                   History
                 </button>
@@ -90,7 +94,7 @@ export function Triggers(props: { path: string }) {
         ]}
       />
       <FormError error={toggleError} />
-      {history && <TriggerHistory key={history.name} trigger={history} onClose={() => setHistory(undefined)} />}
+      {history && <TriggerHistory key={history.name} trigger={history} onClose={() => setHistory(undefined)} onRefresh={triggers.reload} />}
       <AddTrigger path={props.path} onAdded={triggers.reload} />
       <ConfirmDialog open={victim !== undefined} title="Delete trigger?" confirmLabel="Delete trigger" danger onConfirm={remove} onCancel={() => setVictim(undefined)}>
         <p class="break-anywhere">

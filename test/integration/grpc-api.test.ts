@@ -205,6 +205,20 @@ for (const kind of testDatabaseKinds()) {
         admin,
       );
       assert.deepEqual(ofR1.spiders.map((s) => s.name), ['projects/quotes/spiders/alpha', 'projects/quotes/spiders/beta', 'projects/quotes/spiders/gamma']);
+      // In pages, by name: page_size is honoured and the token carries on (and belongs to its request).
+      const firstTwo = await unary(spiders.listSpiders.bind(spiders), ListSpidersRequest.fromPartial({ parent: 'projects/quotes', pageSize: 2 }), admin);
+      assert.deepEqual(firstTwo.spiders.map((s) => s.name), ['projects/quotes/spiders/alpha', 'projects/quotes/spiders/beta']);
+      assert.notEqual(firstTwo.nextPageToken, '');
+      const rest = await unary(
+        spiders.listSpiders.bind(spiders),
+        ListSpidersRequest.fromPartial({ parent: 'projects/quotes', pageSize: 2, pageToken: firstTwo.nextPageToken }),
+        admin,
+      );
+      assert.deepEqual([rest.spiders.map((s) => s.name), rest.nextPageToken], [['projects/quotes/spiders/gamma'], '']);
+      const otherRequest = await grpcError(
+        unary(spiders.listSpiders.bind(spiders), ListSpidersRequest.fromPartial({ parent: 'projects/quotes', version: 'r1', pageToken: firstTwo.nextPageToken }), admin),
+      );
+      assert.equal(otherRequest.code, grpc.status.INVALID_ARGUMENT);
       const noSuchVersion = await grpcError(
         unary(spiders.listSpiders.bind(spiders), ListSpidersRequest.fromPartial({ parent: 'projects/quotes', version: 'r9' }), admin),
       );

@@ -5,6 +5,7 @@ import { checkSpiderSettings, parseSpiderSettings, UPDATABLE_SETTINGS, type Spid
 import * as repo from '../../storage/projects-repo.js';
 import type { Deps } from '../deps.js';
 import { checkId, parseName, parseProjectName, parseSpiderName } from '../names.js';
+import { decodePageToken, page, pageSize } from '../pagination.js';
 import { projectAccess } from './access.js';
 
 export type Spider = repo.SpiderRow;
@@ -38,6 +39,21 @@ export async function listSpiders(
       },
   );
   return { version, spiders };
+}
+
+/** A page of listSpiders, by name (AIP-158: page_size default 50, at most 1000). */
+export async function listSpiderPage(
+  deps: Deps,
+  principal: Principal,
+  req: { parent: string; version: string; pageSize: number; pageToken: string },
+): Promise<{ items: Spider[]; nextPageToken: string }> {
+  const size = pageSize(req.pageSize);
+  const scope = `spiders:${req.parent}:${req.version}`;
+  const after = decodePageToken(req.pageToken, scope);
+  const { spiders } = await listSpiders(deps, principal, req);
+  const sorted = [...spiders].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const rest = after === undefined ? sorted : sorted.filter((s) => s.name > after);
+  return page(rest.slice(0, size + 1), size, scope, (s) => s.name);
 }
 
 export async function getSpider(deps: Deps, principal: Principal, name: string): Promise<Spider> {

@@ -35,8 +35,8 @@ export function spiderService(deps: Deps): ServiceBinding {
       return jobToProto(job);
     },
     async listSpiders(req, ctx) {
-      const result = await spiders.listSpiders(deps, ctx.principal, { parent: req.parent, version: req.version });
-      return { spiders: result.spiders.map(spiderToProto), nextPageToken: '' };
+      const { items, nextPageToken } = await spiders.listSpiderPage(deps, ctx.principal, req);
+      return { spiders: items.map(spiderToProto), nextPageToken };
     },
   });
 }

@@ -58,7 +58,7 @@ export function ProjectPage(props: RouteProps) {
           </dl>
         )}
       </Loaded>
-      <Spiders project={p} changed={changed} />
+      <Spiders project={p} latest={project.data?.latestVersion} changed={changed} />
       <Section title="Upload a version">
         <UploadVersion project={p} onUploaded={refresh} />
       </Section>
@@ -72,7 +72,7 @@ export function ProjectPage(props: RouteProps) {
   );
 }
 
-function Spiders(props: { project: string; changed: number }) {
+function Spiders(props: { project: string; latest: string | undefined; changed: number }) {
   const pages = usePageTokens();
   const spiders = useApi(
     (signal) => api.get<ListSpidersResponse>(`/v1/projects/${seg(props.project)}/spiders`, { query: { pageSize: 100, pageToken: pages.token }, signal }),
@@ -83,7 +83,7 @@ function Spiders(props: { project: string; changed: number }) {
     (signal) => api.get<ListVersionsResponse>(`/v1/projects/${seg(props.project)}/versions`, { query: { pageSize: 1000 }, signal }),
     [props.project, props.changed],
   );
-  const missing = missingSpiders(versions.data?.versions ?? [], spiders.data?.spiders ?? []);
+  const missing = missingSpiders(versions.data?.versions ?? [], props.latest);
   return (
     <Section title="Spiders">
       <PagedTable
@@ -117,8 +117,11 @@ function Spiders(props: { project: string; changed: number }) {
 }
 
 /** Spiders of older versions that the latest one lacks, as rows marked missing. */
-function missingSpiders(versions: readonly Version[], latest: readonly Spider[]): Spider[] {
-  const present = new Set(latest.map((s) => lastSegment(s.name)));
+/** Spiders of older versions that the latest version (`latest`, its name) does not have. */
+function missingSpiders(versions: readonly Version[], latest: string | undefined): Spider[] {
+  const newest = versions.find((v) => v.name === latest);
+  if (!newest) return []; // not loaded yet (or no version): nothing to compare with
+  const present = new Set(newest.spiders ?? []);
   const out = new Map<string, Spider>();
   for (const v of versions) {
     for (const name of v.spiders ?? []) {

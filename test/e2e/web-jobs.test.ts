@@ -133,6 +133,8 @@ describe('web UI jobs, job and dashboard pages in Chromium with a real agent (SQ
       await table.locator('tbody tr').first().waitFor();
       await page.getByLabel('State').selectOption('FAILED');
       await page.waitForURL(/\/ui\/jobs\?state=FAILED$/);
+      // The unfiltered rows stay until the filtered page has loaded.
+      await table.locator('tbody tr').nth(5).waitFor({ state: 'detached' });
       await table.locator('tbody tr').nth(4).waitFor();
       assert.equal(await table.locator('tbody tr').count(), 5);
       assert.equal(await table.getByText('Failed', { exact: true }).count(), 5);
@@ -146,12 +148,16 @@ describe('web UI jobs, job and dashboard pages in Chromium with a real agent (SQ
       await page.reload(); // the filters survive a reload
       await page.getByText('Page 1.').waitFor();
       assert.equal(await page.getByLabel('Spider').inputValue(), 'warning');
+      await table.locator('tbody tr').nth(49).waitFor();
       assert.equal(await table.locator('tbody tr').count(), 50);
       await page.getByRole('button', { name: 'Next →' }).click();
       await page.getByText('Page 2.').waitFor();
+      // "Page 2." shows with the new token; the rows follow when the page has loaded.
+      await table.locator('tbody tr').nth(5).waitFor({ state: 'detached' });
       assert.equal(await table.locator('tbody tr').count(), 5);
       await page.getByRole('button', { name: '← Previous' }).click();
       await page.getByText('Page 1.').waitFor();
+      await table.locator('tbody tr').nth(49).waitFor();
 
       await page.goto('/ui/jobs?state=LOST');
       await page.getByText('No jobs match these filters.').waitFor();

@@ -176,6 +176,39 @@ for (const kind of testDatabaseKinds()) {
       }
     });
 
+    it('mails nothing and retries nothing for a job a user was stopping: failed before the stop took effect, or lost with its agent', async () => {
+      const server = env.servers[0]!;
+      await setSpider(server, 'beta', { retries: 1 });
+      // An agent whose stop takes a while: a cancel leaves the job running on it.
+      const stubborn = new SimAgent({ address: server.address, token: (await registerNode(server)).token, runMs: Infinity, onCancel: 'ignore' });
+      try {
+        await stubborn.connect();
+        const cancelling = async () => {
+          const key = String((await scrapyd(server, 'schedule.json', { project: 'quotes', spider: 'beta' })).jobid);
+          const name = await waitFor(`assignment of ${key}`, 10_000, () => stubborn.assignments.find((a) => a.job.endsWith(`/jobs/${key}`))?.job);
+          await waitFor(`${key} RUNNING`, 10_000, () => jobState(server, 'beta', key), (st) => st === 'RUNNING');
+          assert.equal((await scrapyd(server, 'cancel.json', { project: 'quotes', job: key })).status, 'ok');
+          await waitFor(`${key} CANCELLING`, 10_000, () => jobState(server, 'beta', key), (st) => st === 'CANCELLING');
+          return { key, name: name! };
+        };
+        const failed = await cancelling();
+        stubborn.finish(failed.name, 'FAILED');
+        await waitFor('FAILED', 10_000, () => jobState(server, 'beta', failed.key), (st) => st === 'FAILED');
+
+        const lost = await cancelling();
+        stubborn.drop(); // gone while stopping it
+        await waitFor('LOST', 15_000, () => jobState(server, 'beta', lost.key), (st) => st === 'LOST');
+
+        for (const key of [failed.key, lost.key]) {
+          assert.deepEqual(await mailsOfJob(db, await jobId(key)), [], `${key}: the mail would be queued with its end`);
+          assert.equal(await jobsRepo.findJobByKey(db, `${key}-r2`), undefined, `${key}: not started again`);
+        }
+      } finally {
+        stubborn.close();
+        await setSpider(server, 'beta', { retries: 0 });
+      }
+    });
+
     it('sent every queued mail exactly once', async () => {
       const subjects = sink!.mails.map((m) => m.subject);
       assert.equal(new Set(subjects).size, subjects.length, subjects.join('\n'));

@@ -28,6 +28,8 @@ export interface SimAgentOptions {
   items?: number;
   /** The items each job reports (JSON lines); default `items` lines {"i": n}. */
   itemLines?: string[];
+  /** On a cancel: end the job CANCELLED (default), or keep it running, as an agent whose stop has not taken effect yet. */
+  onCancel?: 'finish' | 'ignore';
 }
 
 export interface Assignment {
@@ -79,7 +81,7 @@ export class SimAgent extends EventEmitter {
           this.cancels.push(key);
           this.emit('cancel', key);
           const name = [...this.running.keys()].find((n) => keyOf(n) === key);
-          if (name) this.finish(name, 'CANCELLED');
+          if (name && this.opts.onCancel !== 'ignore') this.finish(name, 'CANCELLED');
         } else if (c.$case === 'kill') {
           const key = keyOf(c.kill.job);
           this.kills.push(key);

@@ -79,14 +79,16 @@ describe('failure message', () => {
 });
 
 describe('which jobs get a mail', () => {
-  const ended = (state: JobRow['state'], retried: boolean) => ({ id: '1', key: 'k', spiderId: '2', state, retried });
-  test('FAILED or LOST with no retry queued; never SUCCEEDED, CANCELLED, or a job being retried', () => {
+  const ended = (state: JobRow['state'], retried: boolean, cancelRequested = false) => ({ id: '1', key: 'k', spiderId: '2', state, retried, cancelRequested });
+  test('FAILED or LOST with no retry queued; never SUCCEEDED, CANCELLED, a job being retried, or one a user was stopping', () => {
     assert.equal(needsFailureMail(ended('FAILED', false)), true);
     assert.equal(needsFailureMail(ended('LOST', false)), true);
     assert.equal(needsFailureMail(ended('FAILED', true)), false);
     assert.equal(needsFailureMail(ended('LOST', true)), false);
     assert.equal(needsFailureMail(ended('SUCCEEDED', false)), false);
     assert.equal(needsFailureMail(ended('CANCELLED', false)), false);
+    assert.equal(needsFailureMail(ended('FAILED', false, true)), false);
+    assert.equal(needsFailureMail(ended('LOST', false, true)), false);
   });
 });
 

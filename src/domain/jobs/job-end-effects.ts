@@ -18,6 +18,8 @@ export interface EndedJob {
   readonly state: JobState;
   /** Whether a new attempt of the job was queued (spider `retries`). */
   readonly retried: boolean;
+  /** A user asked to stop it before it ended (it was CANCELLING): it is neither retried nor mailed about. */
+  readonly cancelRequested: boolean;
 }
 
 /** Runs inside the transaction that ended `ended`. */

@@ -57,6 +57,8 @@ export interface ReportOutcome {
  */
 export async function applyReports(deps: Deps, reports: readonly AgentReport[]): Promise<ReportOutcome[]> {
   const ended: reportSql.ReportedJob[] = [];
+  /** Keys of ended jobs that were CANCELLING: a user asked to stop them. */
+  const cancelling = new Set<string>();
   let effects: EndedJob[] = [];
   let retried = false;
   // Heartbeats, starts, log lines and items need not wait for the WAL flush:
@@ -68,6 +70,7 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
     const outcomes: ReportOutcome[] = reports.map(() => ({ ok: true }));
     // A retried transaction starts over.
     ended.length = 0;
+    cancelling.clear();
     effects = [];
 
     const beats = reports.flatMap((r, i) => (r.type === 'heartbeat' ? [{ i, r }] : []));
@@ -104,6 +107,7 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
       } else {
         const f = r.report;
         job.end = { state: f.state, exitCode: f.exitCode, warning: f.warning, closeReason: f.closeReason, statsJson: f.statsJson, endTime };
+        if (job.state === 'CANCELLING') cancelling.add(job.key);
         job.state = f.state;
         ended.push(job);
         outcomes[i] = { ok: true, ended: job.key };
@@ -113,12 +117,13 @@ export async function applyReports(deps: Deps, reports: readonly AgentReport[]):
     await reportSql.writeReports(tx, [...changed], chunks);
     for (const job of ended) {
       let again = false;
-      if (job.state === 'FAILED') {
+      // A job a user was stopping is not started again, even when it failed before the stop took effect.
+      if (job.state === 'FAILED' && !cancelling.has(job.key)) {
         const full = await jobsRepo.findJobById(tx, job.id);
         again = full !== undefined && (await retryIfAllowed(deps, tx, full));
         if (again) retried = true;
       }
-      effects.push({ id: job.id, key: job.key, spiderId: job.spiderId, state: job.state, retried: again });
+      effects.push({ id: job.id, key: job.key, spiderId: job.spiderId, state: job.state, retried: again, cancelRequested: cancelling.has(job.key) });
     }
     await recordJobEnds(deps, tx, effects);
     return outcomes;
@@ -172,7 +177,7 @@ export async function loseJob(deps: Deps, jobId: string, why: string): Promise<b
     const moved = await jobsRepo.transitionJob(tx, job.id, ACTIVE_STATES, 'LOST', { close_reason: why, ended_at: new Date().toISOString() });
     if (!moved) return undefined;
     const retried = job.state !== 'CANCELLING' && (await retryIfAllowed(deps, tx, job));
-    const effect: EndedJob = { id: job.id, key: job.key, spiderId: job.spiderId, state: 'LOST', retried };
+    const effect: EndedJob = { id: job.id, key: job.key, spiderId: job.spiderId, state: 'LOST', retried, cancelRequested: job.state === 'CANCELLING' };
     await recordJobEnds(deps, tx, [effect]);
     return { job, retried, effect };
   });

@@ -1,7 +1,7 @@
 /**
  * Failure e-mail, the domain side: which ended jobs get one (FAILED or LOST
- * with no retry queued: a job retried and failing for good mails once, for
- * its last attempt), queued in the outbox inside the transaction that ended
+ * with no retry queued and no cancel requested: a job retried and failing for
+ * good mails once, for its last attempt), queued in the outbox inside the transaction that ended
  * them, and the sender woken once that transaction committed.
  */
 import type { Queryable } from '../../storage/database.js';
@@ -21,7 +21,8 @@ export interface FailureMailPort {
 }
 
 export function needsFailureMail(ended: EndedJob): boolean {
-  return (ended.state === 'FAILED' || ended.state === 'LOST') && !ended.retried;
+  // A job a user was stopping mails nothing: they know, and asked for it to end.
+  return (ended.state === 'FAILED' || ended.state === 'LOST') && !ended.retried && !ended.cancelRequested;
 }
 
 /** Inside the transaction that ended the jobs: one outbox row per job that needs a mail. */

@@ -211,6 +211,7 @@ export class Dispatcher {
   }
 
   private onWakeup(w: Wakeup): void {
+    if (w.type === 'triggers') return; // the trigger clock's
     if (w.type === 'cancel') void this.forwardCancel(w.jobId);
     else this.fillAll(w.type === 'queued' ? 'claim' : 'probe');
   }

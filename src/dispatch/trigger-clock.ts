@@ -2,8 +2,9 @@
  * The trigger clock of one server: sleeps until the earliest fire time of any
  * trigger, then fires what is due (trigger-fire.ts claims each fire time in
  * the database, so every server may run a clock). It re-reads the earliest
- * fire time at least every `maxSleepMs` to see other servers' edits, and at
- * once after a trigger changes on this server.
+ * fire time at once after a trigger changes, on this server or (through the
+ * PostgreSQL wake-ups) another, and at least every `maxSleepMs` in case a
+ * wake-up was lost.
  */
 import type { Logger } from 'pino';
 import type { Deps } from '../domain/deps.js';
@@ -63,6 +64,7 @@ export class TriggerClock {
         const passStart = this.now().getTime();
         await fireDueTriggers(this.deps, { misfireGraceMs: this.options.misfireGraceSeconds * 1000, now: this.now });
         const earliest = (await earliestFireTime(this.deps.db))?.getTime();
+        this.logger.debug({ nextFireTime: earliest === undefined ? null : new Date(earliest).toISOString() }, 'trigger clock: next fire time');
         if (earliest === undefined) delayMs = this.maxSleepMs;
         else if (earliest <= passStart) delayMs = RETRY_MS; // due before this pass and still there: its fire failed
         else delayMs = Math.min(Math.max(earliest - this.now().getTime(), 0), this.maxSleepMs);

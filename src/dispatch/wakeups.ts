@@ -17,8 +17,11 @@ const CHANNEL = 'scrapydd_dispatch';
 const NOTICE_MS = 10;
 const PEERS_CHECK_MS = 1000;
 
-/** New jobs were queued; capacity was freed (jobs may have become claimable); a running job is to be stopped. */
-export type Wakeup = { type: 'queued' } | { type: 'freed' } | { type: 'cancel'; jobId: string };
+/**
+ * New jobs were queued; capacity was freed (jobs may have become claimable); a running job is to be stopped;
+ * a trigger changed on another server (this server's trigger clock re-reads the earliest fire time).
+ */
+export type Wakeup = { type: 'queued' } | { type: 'freed' } | { type: 'cancel'; jobId: string } | { type: 'triggers' };
 
 export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements DomainEvents {
   private readonly origin = randomUUID();
@@ -28,6 +31,7 @@ export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements Domai
   private readonly notices = {
     queued: new CoalescedTask(NOTICE_MS, () => this.notify({ type: 'queued' })),
     freed: new CoalescedTask(NOTICE_MS, () => this.notify({ type: 'freed' })),
+    triggers: new CoalescedTask(NOTICE_MS, () => this.notify({ type: 'triggers' })),
   };
 
   constructor(
@@ -76,6 +80,7 @@ export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements Domai
     this.listener = client;
     // Whatever was announced while we were not listening: look again.
     this.emit('wakeup', { type: 'queued' });
+    this.emit('wakeup', { type: 'triggers' });
   }
 
   private announce(event: Wakeup): void {
@@ -85,6 +90,15 @@ export class Wakeups extends EventEmitter<{ wakeup: [Wakeup] }> implements Domai
     if (this.db.kind !== 'postgres' || !this.peers) return;
     if (event.type === 'cancel') void this.notify(event);
     else this.notices[event.type].request();
+  }
+
+  /**
+   * A trigger changed on this server: tell the others (their clocks re-read at
+   * once rather than at their next bounded re-read). This server's own clock
+   * hears it in-process (trigger-events.ts), so nothing is emitted here.
+   */
+  triggersChanged(): void {
+    if (this.db.kind === 'postgres' && this.peers) this.notices.triggers.request();
   }
 
   /** NOTIFY the other servers (a hint: their sweep covers a lost one). */

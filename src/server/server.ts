@@ -25,6 +25,7 @@ import { Dispatcher } from '../dispatch/dispatcher.js';
 import { TriggerClock } from '../dispatch/trigger-clock.js';
 import { Wakeups } from '../dispatch/wakeups.js';
 import { onNodeDeleted } from '../domain/nodes/node-events.js';
+import { onTriggersChanged } from '../domain/triggers/trigger-events.js';
 import { DeliveryWorker } from '../domain/webhooks/delivery-worker.js';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../domain/webhooks/webhook-settings.js';
 import { FailureMailSender } from '../notify/failure-mail-sender.js';
@@ -100,6 +101,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   mailSender?.start();
   // A deleted node's stream ends here at once; other servers notice at its next heartbeat.
   const unsubscribe = onNodeDeleted((nodeId) => dispatcher.sessionOfNode(nodeId)?.end('node deleted'));
+  // Trigger edits wake the other servers' clocks too (NOTIFY on PostgreSQL), not only this one's.
+  const unsubscribeTriggers = onTriggersChanged(() => wakeups.triggersChanged());
+  wakeups.on('wakeup', (w) => {
+    if (w.type === 'triggers') triggerClock.wake();
+  });
   const listener = createSniffingListener(injector, web);
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
@@ -121,6 +127,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     ...(tlsListener ? { httpsPort: tlsListener.port } : {}),
     async close() {
       unsubscribe();
+      unsubscribeTriggers();
       dispatcher.stop();
       await triggerClock.stop();
       await webhookWorker.stop();

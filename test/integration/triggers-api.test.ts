@@ -10,6 +10,7 @@ import { findJobByKey } from '../../src/storage/jobs-repo.js';
 import { recordFire } from '../../src/storage/triggers-repo.js';
 import { rest, scrapyd, startDispatchEnv, type DispatchEnv } from '../support/dispatch-harness.js';
 import { addUser, auth, grpcError, statusDetails, unary } from '../support/grpc-client.js';
+import { waitFor } from '../support/sim-agent.js';
 import { ADMIN } from '../support/dispatch-harness.js';
 import { basic } from '../support/server-process.js';
 
@@ -206,3 +207,36 @@ for (const kind of testDatabaseKinds()) {
     });
   });
 }
+
+describe('Trigger edits on PostgreSQL reach the other servers\' clocks at once', () => {
+  let env: DispatchEnv | undefined;
+  before(async () => {
+    if (testDatabaseKinds().includes('postgres')) env = await startDispatchEnv('postgres', 2, { debug: 'true' });
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  /** The fire times a server's clock logged after reading the earliest one ("trigger clock: next fire time"). */
+  const clockReads = (logs: readonly string[]) =>
+    logs.flatMap((line) => {
+      try {
+        const e = JSON.parse(line) as { msg?: string; nextFireTime?: string | null; time?: number };
+        return e.msg === 'trigger clock: next fire time' ? [{ nextFireTime: e.nextFireTime ?? null, time: e.time ?? 0 }] : [];
+      } catch {
+        return [];
+      }
+    });
+
+  it('a trigger created on one server wakes the clock of the other, which otherwise re-reads every 30 s', { skip: !testDatabaseKinds().includes('postgres') }, async () => {
+    const [first, second] = env!.servers as [DispatchEnv['servers'][0], DispatchEnv['servers'][0]];
+    const before = clockReads(first.logs);
+    assert.ok(before.length > 0, 'the clock read the earliest fire time at start-up');
+    assert.ok(Date.now() - before.at(-1)!.time < 20_000, 'its next bounded re-read is still far off');
+    const created = await rest(second, 'POST', '/v1/projects/quotes/spiders/alpha/triggers', { cron: '0 0 1 1 *', timeZone: 'UTC' });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const next = String(created.body.nextFireTime);
+    await waitFor('the first server\'s clock to read the new fire time', 5000, () => clockReads(first.logs), (reads) => reads.some((r) => r.nextFireTime === next), 100);
+  });
+});
+

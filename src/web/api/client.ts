@@ -33,25 +33,16 @@ export interface RequestOptions {
   noAuthRedirect?: boolean;
 }
 
-/** Marks a request as the web UI's: a 401 then carries no Basic challenge (no browser sign-in box). */
-export const UI_HEADERS: Readonly<Record<string, string>> = { 'x-scrapydd-ui': '1' };
-
-/** Sends the user to sign-in, as a 401 from request() does. */
-export function reportUnauthenticated(err: ApiError): void {
-  onUnauthenticated(err);
-}
-
-export async function request<T>(method: Method, path: string, json?: unknown, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', ...UI_HEADERS };
-  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
-  let body: BodyInit | undefined = opts.body;
-  if (json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(json);
-  }
+/**
+ * One fetch as the web UI (`X-Scrapydd-UI`: a 401 then carries no Basic
+ * challenge, so no browser sign-in box): the answer's text, or an ApiError
+ * for a non-2xx (a 401 also sends the user to sign-in unless `noAuthRedirect`).
+ */
+export async function fetchText(url: string, init: RequestInit & { noAuthRedirect?: boolean } = {}): Promise<{ res: Response; text: string }> {
+  const { noAuthRedirect, ...rest } = init;
   let res: Response;
   try {
-    res = await fetch(withQuery(path, opts.query), { method, headers, body, credentials: 'same-origin', signal: opts.signal });
+    res = await fetch(url, { ...rest, headers: { ...(rest.headers as Record<string, string> | undefined), 'x-scrapydd-ui': '1' }, credentials: 'same-origin' });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw unreachableError();
@@ -59,9 +50,21 @@ export async function request<T>(method: Method, path: string, json?: unknown, o
   const text = await res.text().catch(() => '');
   if (!res.ok) {
     const err = errorFromResponse(res.status, text);
-    if (res.status === 401 && !opts.noAuthRedirect) onUnauthenticated(err);
+    if (res.status === 401 && !noAuthRedirect) onUnauthenticated(err);
     throw err;
   }
+  return { res, text };
+}
+
+export async function request<T>(method: Method, path: string, json?: unknown, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let body: BodyInit | undefined = opts.body;
+  if (json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(json);
+  }
+  const { res, text } = await fetchText(withQuery(path, opts.query), { method, headers, body, signal: opts.signal, noAuthRedirect: opts.noAuthRedirect });
   if (text === '') return undefined as T;
   try {
     return JSON.parse(text) as T;

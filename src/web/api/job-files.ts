@@ -2,8 +2,7 @@
  * A job's log and items as text, read from its /logs/… and /items/… URLs
  * with the session cookie (they are not JSON, so not through api.get).
  */
-import { reportUnauthenticated, UI_HEADERS } from './client';
-import { errorFromResponse, unreachableError } from './errors';
+import { fetchText } from './client';
 
 export interface LogPart {
   firstLine: number;
@@ -13,19 +12,7 @@ export interface LogPart {
 }
 
 async function getText(url: string, signal?: AbortSignal): Promise<{ text: string; headers: Headers }> {
-  let res: Response;
-  try {
-    res = await fetch(url, { credentials: 'same-origin', headers: UI_HEADERS, signal });
-  } catch (err) {
-    if (err instanceof DOMException && err.name === 'AbortError') throw err;
-    throw unreachableError();
-  }
-  const text = await res.text().catch(() => '');
-  if (!res.ok) {
-    const err = errorFromResponse(res.status, text);
-    if (res.status === 401) reportUnauthenticated(err);
-    throw err;
-  }
+  const { res, text } = await fetchText(url, { signal });
   return { text, headers: res.headers };
 }
 
